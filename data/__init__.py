@@ -1,0 +1,1 @@
+"""The labeled corpus (installed as the package data ``invitecls._corpus``)."""

@@ -1,0 +1,501 @@
+"""The public functions: classify notes, train and evaluate models."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from invitecls._compiled import CompiledModel
+from invitecls._explain import explain
+from invitecls._io import LabeledData, read_labeled
+from invitecls._normalize import SIGNAL_NAMES
+from invitecls._persist import load_compiled, load_model
+from invitecls._prepare import prepare
+from invitecls._validation import check_message, check_mutual
+
+if TYPE_CHECKING:
+    from invitecls._model import InviteClassifier
+
+__all__ = [
+    "Prediction",
+    "Evaluation",
+    "classify",
+    "classify_many",
+    "default_model",
+    "train",
+    "evaluate",
+    "load_corpus",
+    "compare_on_genuine",
+    "GuardResult",
+]
+
+ModelLike = Union["InviteClassifier", CompiledModel, str, "os.PathLike[str]", None]
+
+#: Notes per vectorised chunk in ``classify_many``: bounds memory, not speed.
+CHUNK_SIZE = 4096
+
+_default_lock = threading.Lock()
+_default: InviteClassifier | None = None
+_default_compiled: CompiledModel | None = None
+_loaded: dict[str, CompiledModel] = {}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The verdict on one connection request.
+
+    Attributes
+    ----------
+    label : str
+        ``"spam"`` or ``"genuine"`` with the default model (any class of a
+        retrained model).
+    probability : float
+        Calibrated probability of ``label``.
+    probabilities : dict of str to float
+        Probability of every class; they sum to 1.
+    action : str or None
+        ``"accept"``, ``"ask"`` (unsure: ask why they want to connect) or
+        ``"decline"``; None for models of other tasks.
+    template_similarity : float
+        Cosine similarity (0-1) to the nearest generic template.
+    matched_template : str or None
+        That template's text (None for an empty note).
+    reasons : tuple of str
+        The three to five largest contributions to the decision, in words.
+    signals : tuple of str
+        Tricks found in the note that the score ignores on purpose (it sees
+        through them): hidden characters, look-alike letters from other
+        alphabets. Worth knowing, and evidence of intent.
+    """
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    action: str | None
+    template_similarity: float
+    matched_template: str | None
+    reasons: tuple[str, ...]
+    signals: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The prediction as plain JSON-ready data."""
+        return {
+            "label": self.label,
+            "probability": self.probability,
+            "probabilities": dict(self.probabilities),
+            "action": self.action,
+            "template_similarity": self.template_similarity,
+            "matched_template": self.matched_template,
+            "reasons": list(self.reasons),
+            "signals": list(self.signals),
+        }
+
+
+def _signals(row: np.ndarray) -> tuple[str, ...]:
+    found = []
+    hidden, mixed = int(row[SIGNAL_NAMES.index("n_invisible")]), int(row[SIGNAL_NAMES.index("n_mixed_script")])
+    if hidden:
+        found.append(f"{hidden} hidden character" + ("" if hidden == 1 else "s"))
+    if mixed:
+        found.append(f"look-alike letters from other alphabets ({mixed} word" + ("" if mixed == 1 else "s") + ")")
+    return tuple(found)
+
+
+def default_model() -> InviteClassifier:
+    """The shipped model as a scikit-learn estimator, loaded on first use and cached.
+
+    ``classify`` does not need it (it runs the compiled form, without
+    scikit-learn); use it to inspect the model, evaluate it or build on it.
+    """
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = load_model(None)
+    return _default
+
+
+def _default_fast() -> CompiledModel:
+    global _default_compiled
+    if _default_compiled is None:
+        with _default_lock:
+            if _default_compiled is None:
+                _default_compiled = load_compiled(None)
+    return _default_compiled
+
+
+def _resolve(model: ModelLike) -> CompiledModel:
+    if model is None:
+        return _default_fast()
+    if isinstance(model, CompiledModel):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        key = str(Path(model).resolve())
+        if key not in _loaded:
+            _loaded[key] = load_compiled(model)
+        return _loaded[key]
+    compiled = getattr(model, "compiled", None)
+    if callable(compiled):
+        return compiled()  # type: ignore[no-any-return]
+    raise TypeError(f"model must be an InviteClassifier, a path or None, not {type(model).__name__}")
+
+
+def classify(
+    message: str | None,
+    mutual_connections: int | None = None,
+    *,
+    model: ModelLike = None,
+) -> Prediction:
+    """Classify one connection request.
+
+    Parameters
+    ----------
+    message : str or None
+        The note; None or "" for a request without one.
+    mutual_connections : int or None, default=None
+        Connections shared with the sender; None when unknown (LinkedIn's
+        data export has no counts).
+    model : InviteClassifier, path or None
+        None uses the shipped model.
+
+    Returns
+    -------
+    Prediction
+
+    Examples
+    --------
+    >>> from invitecls import classify
+    >>> classify("Hi Anders, I'd like to connect with you on LinkedIn.", 0).label
+    'spam'
+    >>> classify("Hi Anders, I'd like to connect with you on LinkedIn.", 40).label
+    'genuine'
+    """
+    text = check_message(message)
+    count = check_mutual(mutual_connections)
+    return _predict(_resolve(model), [text], np.asarray([count]))[0]
+
+
+def _as_list(values: Any, name: str) -> tuple[list[Any], bool]:
+    """Materialise a batch argument; the flag says NaN means 'missing' in it."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence, not a single {type(values).__name__}; use classify()")
+    if hasattr(values, "to_numpy") or isinstance(values, np.ndarray):
+        return list(values.tolist()), True
+    if isinstance(values, Sequence):
+        return list(values), False
+    if isinstance(values, Iterable):
+        return list(values), False
+    raise TypeError(f"{name} must be a list, an iterable, an array or a Series, not {type(values).__name__}")
+
+
+def classify_many(
+    messages: Iterable[str | None],
+    mutual_connections: Iterable[int | None] | None = None,
+    *,
+    model: ModelLike = None,
+) -> list[Prediction]:
+    """Classify many connection requests at once.
+
+    The notes are normalised, vectorised and scored in vectorised chunks, not
+    one by one; the result is the same as calling ``classify`` on each.
+
+    Parameters
+    ----------
+    messages : iterable of str or None
+        A list, any iterable, a numpy array or a pandas Series (where NaN is
+        taken as "no note").
+    mutual_connections : iterable of int or None, optional
+        One count per note (None or NaN when unknown), or None when all are
+        unknown.
+    model : InviteClassifier, path or None
+        None uses the shipped model.
+
+    Returns
+    -------
+    list of Prediction
+        In the order of ``messages``.
+    """
+    items, nan_is_missing = _as_list(messages, "messages")
+    texts = [check_message(m, i, allow_missing=nan_is_missing) for i, m in enumerate(items)]
+    if mutual_connections is None:
+        counts = np.full(len(texts), math.nan)
+    else:
+        values, _ = _as_list(mutual_connections, "mutual_connections")
+        if len(values) != len(texts):
+            raise ValueError(f"{len(texts)} messages but {len(values)} mutual_connections")
+        counts = np.asarray([check_mutual(v, i) for i, v in enumerate(values)], dtype=float)
+    resolved = _resolve(model)
+    out: list[Prediction] = []
+    for start in range(0, len(texts), CHUNK_SIZE):
+        out.extend(_predict(resolved, texts[start : start + CHUNK_SIZE], counts[start : start + CHUNK_SIZE]))
+    return out
+
+
+def _predict(model: CompiledModel, texts: list[str], counts: np.ndarray) -> list[Prediction]:
+    if not texts:
+        return []
+    model.prepare_stems()
+    batch = prepare(texts, counts)
+    matrix, similarity, best = model.transform(batch)
+    proba = model.predict_proba(matrix)
+    labels = model.labels(proba)
+    actions = model.actions(batch, matrix, proba)
+    reasons = explain(model, matrix, labels, similarity, best, batch)
+    classes = list(model.classes)
+    class_index = {c: i for i, c in enumerate(classes)}
+    templates = model.templates
+    out = []
+    for i, label in enumerate(labels):
+        label = str(label)
+        row = proba[i]
+        sim = float(similarity[i])
+        out.append(
+            Prediction(
+                label=label,
+                probability=float(row[class_index[label]]),
+                probabilities={c: float(row[j]) for j, c in enumerate(classes)},
+                action=actions[i],
+                template_similarity=sim,
+                matched_template=templates[int(best[i])].text if sim > 0 else None,
+                reasons=reasons[i],
+                signals=_signals(batch.signals[i]),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- training
+
+
+def train(
+    data: str | os.PathLike[str] | LabeledData,
+    *,
+    label_column: str = "label",
+    split: str | None = None,
+    **params: Any,
+) -> InviteClassifier:
+    """Train a model on a labeled CSV or JSON Lines file.
+
+    Parameters
+    ----------
+    data : path or LabeledData
+        Columns ``message``, ``mutual_connections`` (optional) and the label
+        column; a ``group`` column keeps variants of one note in one fold.
+    label_column : str, default="label"
+        ``label`` is the default task (spam / genuine); any other column gives
+        a model of its classes (for example ``kind``).
+    split : str, optional
+        Train only on rows whose ``split`` column has this value.
+    **params
+        Parameters of ``InviteClassifier``.
+
+    Returns
+    -------
+    InviteClassifier
+        Fitted, with ``training_info_`` (data hash, cross-validated metrics).
+
+    Raises
+    ------
+    DataError
+        When the data file has problems (each named with its line and field).
+    """
+    from invitecls._model import InviteClassifier
+
+    labeled = data if isinstance(data, LabeledData) else read_labeled(data, label_column=label_column, split=split)
+    model = InviteClassifier(**params)
+    model.fit(labeled.X, labeled.labels, groups=labeled.groups)
+    model.training_info_ = {
+        "data": {
+            "file": Path(labeled.path).name,
+            "sha256": labeled.sha256,
+            "rows": len(labeled),
+            "split": split,
+            "label_column": label_column,
+            "class_counts": {c: int(labeled.labels.count(c)) for c in sorted(set(labeled.labels))},
+        },
+        "metrics": {},
+    }
+    return model
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Quality of a model on labeled notes.
+
+    Attributes
+    ----------
+    n : int
+        Notes evaluated.
+    accuracy, macro_f1 : float
+    roc_auc : float or None
+        Default and binary tasks with both classes present.
+    genuine_flagged : float or None
+        Default task: share of genuine notes labelled spam (the costly error).
+    spam_caught : float or None
+        Default task: share of spam notes labelled spam.
+    per_class : dict
+        Precision, recall, F1 and support of each class.
+    confusion : dict
+        ``confusion[true][predicted]`` counts.
+    labels : tuple of str
+    """
+
+    n: int
+    accuracy: float
+    macro_f1: float
+    roc_auc: float | None
+    genuine_flagged: float | None
+    spam_caught: float | None
+    per_class: dict[str, dict[str, float]]
+    confusion: dict[str, dict[str, int]]
+    labels: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "roc_auc": self.roc_auc,
+            "genuine_flagged": self.genuine_flagged,
+            "spam_caught": self.spam_caught,
+            "per_class": self.per_class,
+            "confusion": self.confusion,
+            "labels": list(self.labels),
+        }
+
+
+def evaluate(
+    data: str | os.PathLike[str] | LabeledData,
+    *,
+    model: ModelLike = None,
+    label_column: str = "label",
+    split: str | None = None,
+) -> Evaluation:
+    """Measure a model on labeled notes.
+
+    Parameters
+    ----------
+    data : path or LabeledData
+        Labeled notes in the training format.
+    model : InviteClassifier, path or None
+        None uses the shipped model.
+    label_column, split
+        As in ``train``.
+
+    Returns
+    -------
+    Evaluation
+    """
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
+
+    from invitecls._model import cv_metrics
+
+    resolved = _resolve(model)
+    classes = list(resolved.classes)
+    labeled = (
+        data
+        if isinstance(data, LabeledData)
+        else read_labeled(data, label_column=label_column, split=split, for_training=False, labels=classes)
+    )
+    y = np.asarray(labeled.labels)
+    proba = np.zeros((len(labeled), len(classes)))
+    for start in range(0, len(labeled), CHUNK_SIZE):
+        stop = start + CHUNK_SIZE
+        counts = np.asarray([np.nan if c is None else c for c in labeled.mutual_connections[start:stop]], dtype=float)
+        resolved.prepare_stems()
+        proba[start:stop] = resolved.predict_proba(resolved.transform(prepare(labeled.messages[start:stop], counts))[0])
+    predicted = resolved.labels(proba).astype(str)
+    precision, recall, f1, support = precision_recall_fscore_support(y, predicted, labels=classes, zero_division=0)
+    present = [c for c in classes if (y == c).any()]
+    matrix = confusion_matrix(y, predicted, labels=classes)
+    roc_auc: float | None = None
+    if len(classes) == 2 and len(present) == 2:
+        roc_auc = float(roc_auc_score(y == classes[1], proba[:, 1]))
+    genuine_flagged = spam_caught = None
+    if resolved.default_task:
+        scores = cv_metrics(y, proba[:, 1], resolved.threshold)
+        genuine_flagged = scores["genuine_flagged"] if (y == "genuine").any() else None
+        spam_caught = scores["spam_caught"] if (y == "spam").any() else None
+    return Evaluation(
+        n=len(y),
+        accuracy=float((predicted == y).mean()),
+        macro_f1=float(f1_score(y, predicted, labels=present, average="macro", zero_division=0)),
+        roc_auc=roc_auc,
+        genuine_flagged=genuine_flagged,
+        spam_caught=spam_caught,
+        per_class={
+            c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support)
+        },
+        confusion={t: {p: int(matrix[i, j]) for j, p in enumerate(classes)} for i, t in enumerate(classes)},
+        labels=tuple(classes),
+    )
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """How two models treat the same held-out genuine notes."""
+
+    n: int
+    new_rate: float
+    old_rate: float
+    tolerance: float
+
+    @property
+    def acceptable(self) -> bool:
+        """The new model flags no more genuine notes than the old one (within the tolerance)."""
+        return self.new_rate <= self.old_rate + self.tolerance
+
+
+def compare_on_genuine(
+    new: InviteClassifier, old: InviteClassifier, holdout: LabeledData, *, tolerance: float = 0.005
+) -> GuardResult:
+    """Share of the genuine notes of ``holdout`` that each model labels spam.
+
+    Parameters
+    ----------
+    new, old : InviteClassifier
+        Default-task models.
+    holdout : LabeledData
+        Labeled notes; only the genuine ones are used.
+    tolerance : float, default=0.005
+        How much worse the new model may be (half a percentage point).
+
+    Returns
+    -------
+    GuardResult
+    """
+    rows = [i for i, label in enumerate(holdout.labels) if label == "genuine"]
+    if not rows:
+        raise ValueError(f"{holdout.path}: no genuine notes to compare the models on")
+    notes = [holdout.X[i] for i in rows]
+    rates = [float((model.predict(notes) == "spam").mean()) for model in (new, old)]
+    return GuardResult(n=len(rows), new_rate=rates[0], old_rate=rates[1], tolerance=tolerance)
+
+
+def load_corpus(split: str | None = None) -> LabeledData:
+    """The labeled corpus shipped with invitecls (the default model's data).
+
+    Parameters
+    ----------
+    split : {"train", "test"}, optional
+        Only that part of the fixed, grouped split.
+
+    Returns
+    -------
+    LabeledData
+        ``columns`` holds ``kind``, ``lang``, ``origin`` and ``split``;
+        ``to_pandas()`` gives a DataFrame.
+    """
+    from importlib import resources
+
+    with resources.as_file(resources.files("invitecls._corpus").joinpath("invitations.csv")) as path:
+        return read_labeled(path, split=split, for_training=False)

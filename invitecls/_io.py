@@ -1,0 +1,382 @@
+"""Labeled data on disk: reading, validating, and writing files atomically.
+
+The training format is a UTF-8 CSV (or JSON Lines) file with the columns
+``message``, ``mutual_connections`` (optional; empty means unknown) and a label
+column (``label`` by default). ``group`` and ``split`` columns are used when
+present; any other column is ignored. Every problem found is reported with the
+file, line and field, so a user can fix it in one go.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = [
+    "DataError",
+    "LabeledData",
+    "read_labeled",
+    "atomic_write",
+    "DEFAULT_LABELS",
+    "MIN_PER_CLASS",
+]
+
+DEFAULT_LABELS = ("genuine", "spam")
+#: Training refuses a class with fewer notes than this.
+MIN_PER_CLASS = 20
+_SHOWN = 5
+_MESSAGE_LIMIT = 300
+
+
+class DataError(ValueError):
+    """A data file that cannot be used, with every problem found.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    problems : list of str
+        One entry per problem, each naming the line and field.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], problems: Sequence[str]) -> None:
+        self.path = str(path)
+        self.problems = list(problems)
+        shown = "; ".join(self.problems[:_SHOWN])
+        more = len(self.problems) - _SHOWN
+        tail = f"; and {more} more" if more > 0 else ""
+        count = f"{len(self.problems)} problems: " if len(self.problems) > 1 else ""
+        super().__init__(f"{self.path}: {count}{shown}{tail}")
+
+
+@dataclass(frozen=True)
+class LabeledData:
+    """Labeled notes read from a file.
+
+    Attributes
+    ----------
+    path : str
+        Where they came from.
+    messages : list of str
+        The notes ("" for no note).
+    mutual_connections : list of int or None
+        Shared-connection counts, None where unknown.
+    labels : list of str
+        The labels.
+    groups : list of str or None
+        The ``group`` column, if the file has one.
+    lines : list of int
+        The line of each note in the file.
+    sha256 : str
+        Hash of the whole file, for the model's metadata.
+    columns : dict
+        The other columns, by name, for analysis (e.g. ``kind``, ``lang``).
+    """
+
+    path: str
+    messages: list[str]
+    mutual_connections: list[int | None]
+    labels: list[str]
+    groups: list[str] | None
+    lines: list[int]
+    sha256: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    @property
+    def X(self) -> list[tuple[str, int | None]]:  # noqa: N802 - scikit-learn's name
+        """``(message, mutual_connections)`` pairs, the estimator's input."""
+        return list(zip(self.messages, self.mutual_connections))
+
+    def to_pandas(self) -> Any:
+        """The data as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                "message": self.messages,
+                "mutual_connections": pd.array(self.mutual_connections, dtype="Int64"),
+                "label": self.labels,
+                **self.columns,
+            }
+        )
+        if self.groups is not None:
+            frame["group"] = self.groups
+        return frame
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise DataError(
+            path, [f"line {line}, column {column}: not UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8"]
+        ) from None
+
+
+def _records_csv(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, Any], str | None]]]:
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(path, ["empty file"]) from None
+    except csv.Error as err:
+        raise DataError(path, [f"line 1: not a CSV header ({err})"]) from None
+    header = [h.strip() for h in header]
+
+    def rows() -> Iterator[tuple[int, dict[str, Any], str | None]]:
+        previous_end = reader.line_num
+        while True:
+            start = previous_end + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                yield start, {}, f"malformed CSV ({err})"
+                return
+            previous_end = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
+                continue
+            if len(row) != len(header):
+                yield start, {}, f"has {len(row)} fields, the header has {len(header)}"
+                continue
+            yield start, dict(zip(header, row)), None
+
+    return header, rows()
+
+
+def _records_jsonl(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, Any], str | None]]]:
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        raise DataError(path, ["empty file"])
+    keys: list[str] = []
+    for line in lines:
+        if line.strip():
+            try:
+                first = json.loads(line)
+            except json.JSONDecodeError:
+                first = {}
+            keys = list(first) if isinstance(first, dict) else []
+            break
+
+    def rows() -> Iterator[tuple[int, dict[str, Any], str | None]]:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                yield number, {}, f"not valid JSON ({err.msg})"
+                continue
+            if not isinstance(record, dict):
+                yield number, {}, "not a JSON object"
+                continue
+            yield number, record, None
+
+    return keys, rows()
+
+
+def _parse_count(value: Any) -> tuple[int | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return None, f"{value!r} is not a whole number >= 0"
+    if isinstance(value, int):
+        return (value, None) if value >= 0 else (None, f"{value} is negative")
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and value >= 0:
+            return int(value), None
+        return None, f"{value!r} is not a whole number >= 0"
+    text = str(value).strip()
+    if text == "" or text.lower() in ("na", "nan", "null", "none", "unknown"):
+        return None, None
+    try:
+        number = float(text)
+    except ValueError:
+        return None, f"{text!r} is not a whole number >= 0 (leave it empty when unknown)"
+    if not math.isfinite(number) or number != int(number) or number < 0:
+        return None, f"{text!r} is not a whole number >= 0 (leave it empty when unknown)"
+    return int(number), None
+
+
+def read_labeled(
+    path: str | os.PathLike[str],
+    *,
+    label_column: str = "label",
+    split: str | None = None,
+    for_training: bool = True,
+    labels: Sequence[str] | None = None,
+) -> LabeledData:
+    """Read and validate a labeled CSV or JSON Lines file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` file, or a ``.jsonl`` / ``.ndjson`` file with one object per line.
+    label_column : str, default="label"
+        The column holding the labels. With ``"label"`` the values must be
+        ``spam`` or ``genuine`` (the default task); any other column may hold
+        any two or more classes.
+    split : str, optional
+        Keep only the rows whose ``split`` column has this value (e.g. "train").
+    for_training : bool, default=True
+        Also require two or more classes with at least 20 notes each.
+    labels : sequence of str, optional
+        The allowed label values (default: spam and genuine for ``label``).
+
+    Returns
+    -------
+    LabeledData
+
+    Raises
+    ------
+    DataError
+        Naming the file, the line and the field of every problem found.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise DataError(file, ["no such file"])
+    if file.is_dir():
+        raise DataError(file, ["is a folder, not a data file"])
+    raw = file.read_bytes()
+    if not raw.strip():
+        raise DataError(file, ["empty file"])
+    text = _decode(file, raw)
+    is_json = file.suffix.lower() in (".jsonl", ".ndjson", ".json")
+    header, records = (_records_jsonl if is_json else _records_csv)(file, text)
+    missing = [c for c in ("message", label_column) if c not in header]
+    if split is not None and "split" not in header:
+        missing.append("split")
+    if missing and not is_json:
+        names = ", ".join(missing)
+        raise DataError(file, [f"line 1: missing column {names} (found: {', '.join(header) or 'nothing'})"])
+    allowed = set(labels) if labels is not None else (set(DEFAULT_LABELS) if label_column == "label" else None)
+
+    problems: list[str] = []
+    messages: list[str] = []
+    counts: list[int | None] = []
+    label_values: list[str] = []
+    groups: list[str] = []
+    line_numbers: list[int] = []
+    extra: dict[str, list[str]] = {}
+    extra_names = [c for c in header if c not in ("message", "mutual_connections", label_column, "group")]
+    for line, record, error in records:
+        if error is not None:
+            problems.append(f"line {line}: {error}")
+            continue
+        if is_json:
+            absent = [c for c in ("message", label_column) if c not in record]
+            if absent:
+                problems.append(f"line {line}: missing field {', '.join(absent)}")
+                continue
+        if split is not None and str(record.get("split", "")).strip() != split:
+            continue
+        message = record.get("message")
+        if message is None:
+            message = ""
+        if not isinstance(message, str):
+            problems.append(f"line {line}, field message: expected text, got {type(message).__name__}")
+            continue
+        count, count_error = _parse_count(record.get("mutual_connections"))
+        if count_error:
+            problems.append(f"line {line}, field mutual_connections: {count_error}")
+        label = record.get(label_column)
+        label = "" if label is None else str(label).strip()
+        if not label:
+            problems.append(f"line {line}, field {label_column}: empty label")
+        elif allowed is not None and label not in allowed:
+            expected = " or ".join(sorted(allowed))
+            problems.append(f"line {line}, field {label_column}: {label!r} is not {expected}")
+        messages.append(message)
+        counts.append(count)
+        label_values.append(label)
+        groups.append(str(record.get("group", "")))
+        line_numbers.append(line)
+        for name in extra_names:
+            extra.setdefault(name, []).append(str(record.get(name, "")))
+    if not messages and not problems:
+        where = f" with split {split!r}" if split is not None else ""
+        problems.append(f"no notes{where} (header only)")
+    seen: dict[tuple[str, int | None], tuple[str, int]] = {}
+    for message, count, label, line in zip(messages, counts, label_values, line_numbers):
+        key = (message.strip(), count)
+        if key in seen and seen[key][0] != label and label:
+            first_label, first_line = seen[key]
+            problems.append(
+                f"line {line}, field {label_column}: same note and count as line {first_line} "
+                f"but labelled {label!r}, not {first_label!r}"
+            )
+        seen.setdefault(key, (label, line))
+    if for_training and not problems:
+        tally = Counter(label_values)
+        if len(tally) < 2:
+            problems.append(f"field {label_column}: only one class ({', '.join(tally)}); training needs two or more")
+        for label, n in sorted(tally.items()):
+            if n < MIN_PER_CLASS:
+                problems.append(
+                    f"field {label_column}: class {label!r} has {n} notes; training needs at least {MIN_PER_CLASS}"
+                )
+    if problems:
+        raise DataError(file, problems)
+    has_groups = "group" in header and all(groups)
+    return LabeledData(
+        path=str(file),
+        messages=messages,
+        mutual_connections=counts,
+        labels=label_values,
+        groups=groups if has_groups else None,
+        lines=line_numbers,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        columns=extra,
+    )
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None
+) -> Iterator[IO[Any]]:
+    """Write a file atomically: a temporary file beside it, flushed, then renamed.
+
+    An interrupted or failed write leaves the previous file untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # mkstemp makes the file private; give it the mode a plain open() would.
+    mode_bits = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+    os.chmod(tmp, mode_bits)
+    try:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding, newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

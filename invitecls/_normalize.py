@@ -1,0 +1,529 @@
+"""Text normalisation: one canonical form per note, whatever its dress.
+
+A spammer who wants a generic note to slip past a filter changes how it looks,
+not what it says: invisible characters, look-alike letters from other scripts,
+full-width forms, s p a c e d or p.u.n.c.t.u.a.t.e.d letters, leetspeak,
+emoji between words, random casing. The normaliser undoes all of these, so that
+the word and character features of the model see the same text, and it counts
+what it undid: hidden characters and mixed scripts are signals in their own
+right.
+
+It also masks what makes a template look personal without making it so: the
+recipient's name in the greeting, URLs, e-mail addresses and @handles.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["NormalizedNote", "normalize", "MAX_CHARS", "SIGNAL_NAMES"]
+
+#: Only this many characters of a note are read. LinkedIn caps notes at 300
+#: characters; the cap bounds the work on hostile input, not the answer.
+MAX_CHARS = 2000
+
+#: Placeholders that replace masked spans; they survive tokenisation intact.
+NAME, URL, EMAIL, HANDLE = "_name_", "_url_", "_email_", "_handle_"
+
+#: Names of the signals returned next to the canonical text, in order.
+SIGNAL_NAMES = (
+    "n_chars",
+    "n_invisible",
+    "n_mixed_script",
+    "n_emoji",
+    "n_links",
+    "has_question",
+    "n_exclaim",
+    "has_money",
+    "has_percent",
+    "n_numbers",
+)
+
+
+@dataclass(frozen=True)
+class NormalizedNote:
+    """A note in canonical form, with the signals found while normalising.
+
+    Attributes
+    ----------
+    text : str
+        Canonical text: lower case, look-alikes folded, names, links and
+        addresses masked, punctuation and emoji removed, whitespace collapsed.
+    n_chars : int
+        Length of the note as received (capped at ``MAX_CHARS``).
+    n_invisible : int
+        Invisible and control characters removed.
+    n_mixed_script : int
+        Words that mixed letters of several scripts, or look-alike letters
+        that were folded in a Latin-script note.
+    n_emoji : int
+        Emoji and pictographs.
+    n_links : int
+        URLs, e-mail addresses and @handles masked.
+    has_question : bool
+        The note asks something (``?`` or ``¿``).
+    n_exclaim : int
+        Exclamation marks.
+    n_lines : int
+        Line breaks.
+    upper_ratio : float
+        Share of upper-case letters among letters.
+    has_money : bool
+        A currency sign or amount.
+    has_percent : bool
+        A percentage.
+    n_proper : int
+        Capitalised words inside sentences: names of people, places, events,
+        products (specific notes have many, generic ones few).
+    n_numbers : int
+        Numbers.
+    """
+
+    text: str
+    n_chars: int
+    n_invisible: int
+    n_mixed_script: int
+    n_emoji: int
+    n_links: int
+    has_question: bool
+    n_exclaim: int
+    n_lines: int
+    upper_ratio: float
+    has_money: bool
+    has_percent: bool
+    n_proper: int
+    n_numbers: int
+
+
+def normalize(message: str | None) -> NormalizedNote:
+    """Return the canonical form of a note and the signals found in it.
+
+    Parameters
+    ----------
+    message : str or None
+        The note; ``None`` and ``""`` stand for a request without a note.
+
+    Returns
+    -------
+    NormalizedNote
+
+    Examples
+    --------
+    >>> normalize("Hi Anders, I'd like to connect with you on LinkedIn.").text
+    'hi _name_ id like to connect with you on linkedin'
+    >>> normalize("I'd l\u200bike to c o n n e c t").text
+    'id like to connect'
+    """
+    text, signals = normalize_one(message)
+    (n_chars, n_inv, n_mixed, n_emoji, n_links, has_q, n_excl, money, pct, numbers) = signals
+    # Not model features (they change with case or layout), but useful to look at.
+    raw = (message or "")[:MAX_CHARS].translate(_tables()["strip"])  # type: ignore[arg-type]
+    letters = [ch for ch in raw if ch.isalpha()]
+    upper_ratio = sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
+    return NormalizedNote(
+        text=text,
+        n_chars=int(n_chars),
+        n_invisible=int(n_inv),
+        n_mixed_script=int(n_mixed),
+        n_emoji=int(n_emoji),
+        n_links=int(n_links),
+        has_question=bool(has_q),
+        n_exclaim=int(n_excl),
+        n_lines=raw.count("\n"),
+        upper_ratio=float(upper_ratio),
+        has_money=bool(money),
+        has_percent=bool(pct),
+        n_proper=_count_proper(raw) if upper_ratio < 0.5 else 0,
+        n_numbers=int(numbers),
+    )
+
+
+# --------------------------------------------------------------------------
+# Tables, built once on first use (import does no work).
+
+
+def _invisible_codepoints() -> list[int]:
+    points = [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFFA0, 0xFEFF]
+    points += list(range(0x180B, 0x1810))  # Mongolian variation selectors and free variation
+    points += list(range(0x200B, 0x2010))  # zero-width space .. right-to-left mark
+    points += list(range(0x202A, 0x202F))  # bidirectional embeddings and overrides
+    points += list(range(0x2060, 0x2070))  # word joiner, invisible operators, bidi isolates
+    points += list(range(0xFFF0, 0xFFF9))
+    points += list(range(0x1D173, 0x1D17B))  # musical formatting characters
+    points += list(range(0xE0000, 0xE0080))  # tag characters
+    points += list(range(0xD800, 0xE000))  # lone surrogates
+    points += [c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)]
+    points += list(range(0x7F, 0xA0))
+    return points
+
+
+# Joiners and variation selectors are part of ordinary emoji: removed but not counted.
+_SILENT = [0x200D, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict[str, object]:
+    invisible = dict.fromkeys(_invisible_codepoints())
+    silent = dict.fromkeys(_SILENT)
+    # Control characters that Python counts as whitespace separate words: keep them as spaces.
+    whitespace = {c: " " for c in range(0x100) if chr(c).isspace() and c != 0x0A}
+    whitespace.update({0x0D: "\n", 0x2028: "\n", 0x2029: "\n", 0x85: "\n"})
+    strip_table: dict[int, str | None] = {**invisible, **silent, **whitespace}
+    count_table: dict[int, str | None] = {k: v for k, v in invisible.items() if k not in silent and k not in whitespace}
+    apostrophes = {ord(c): "'" for c in "\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032\uff07"}
+    # The table is applied after case folding, so it is keyed by case-folded
+    # characters: one mapping per letter whatever its case (a note must not
+    # change when its case does). Where the small letter has a look-alike of
+    # its own it wins (Greek ν looks like v, though Ν looks like N); otherwise
+    # the capital's (Η is an H, and η alone looks like nothing Latin).
+    chosen: dict[str, tuple[bool, str]] = {}
+    text = resources.files("invitecls._resources").joinpath("confusables.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            code, target = line.split("\t")
+            char = chr(int(code, 16))
+            key = char.casefold()
+            if len(key) != 1 or key.isascii():
+                continue
+            small = char == key
+            if key not in chosen or (small and not chosen[key][0]):
+                chosen[key] = (small, target)
+    fold = {ord(key): target for key, (_, target) in chosen.items()}
+    return {"strip": strip_table, "count": count_table, "apostrophes": apostrophes, "fold": fold}
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str]:
+    """Words that leetspeak is decoded into.
+
+    The shipped word list (frequent words of the corpus's training split, in
+    all its languages) plus the words of the templates and concept lexicons.
+    """
+    from invitecls._templates import template_texts
+
+    words: set[str] = set(
+        resources.files("invitecls._resources").joinpath("lexicon.txt").read_text("utf-8").split()
+    )
+    for text in template_texts():
+        words.update(re.findall(r"[^\W\d_]+", text.lower().replace("'", "")))
+    cues = json.loads(resources.files("invitecls._resources").joinpath("cues.json").read_text("utf-8"))
+    for key, values in cues.items():
+        if not key.startswith("_"):
+            for value in values:
+                words.update(re.findall(r"[^\W\d_]+", value))
+    words.update(
+        "hello please accept request network professional profile impressive connect connecting "
+        "opportunity opportunities business investment income money free offer linkedin you your "
+        "love like would great amazing".split()
+    )
+    return frozenset(w for w in words if len(w) >= 2)
+
+
+_EMOJI = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]"
+)
+_MONEY = re.compile(r"[$€£¥₹₽₩]|\b\d+(?:[.,]\d+)?\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
+_PERCENT = re.compile(r"\d\s*%|\bpercent\b|\bprozent\b|\bpour\s*cent\b|\bpor\s*ciento\b", re.I)
+_LINKS = re.compile(
+    r"(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+    r"|(?P<url>(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop)"
+    r"(?:/\S*)?(?!\w))"
+    r"|(?P<handle>(?<![\w@])@[\w.]{2,})",
+    re.I,
+)
+# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c-o-n-n-e-c-t.
+# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c - o - n ... (three or more).
+_SPACED = re.compile(r"(?<![^\W_])[^\W_](?:(?:\s+|\s*[.\-_*·•|~+,'/]\s*)[^\W_]){2,}(?![^\W_])")
+_SPACED_SEPARATORS = re.compile(r"[\s.\-_*·•|~+,'/]+")
+_LEET_ONE = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t"}
+_LEET_TOKEN = re.compile(r"(?<![\w@$!|'])(?=[\w@$!|']*[^\W\d_])(?=[\w@$!|']*[013457@$!|])[\w@$!|']+\w")
+_LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+_LEET_TABLE = str.maketrans(_LEET)
+# One-letter words of the corpus's languages (English a, Spanish y, Polish w, Norwegian å...).
+_ONE_LETTER_WORDS = frozenset("aiyoeuwzàèéóòå")
+_INTERIOR_LEET = re.compile(r"[^\W\d_][013457][^\W\d_]")
+_NON_WORD = re.compile(r"\W+")
+_EMOJI_RUN = re.compile(r"[ \t]*(?:" + _EMOJI.pattern + r"[ \t]*)+")
+# Punctuation put between words to break up a known phrase ("like ~ to ~ connect").
+_SEPARATORS = re.compile(r"[~|•·*=+^#<>\[\]{}\\/]+|\.{2,}|…|[!?]{2,}|,{2,}|\s[-–—]+(?=\s)")
+_CONTRACTION = re.compile(r"(?<=\w)'(?=\w{1,2}\b)")
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_CURRENCY = re.compile(r"[$€£¥₹₽₩]")
+_AMOUNT = re.compile(r"\d\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
+_LEET_ADJACENT = re.compile(r"[a-z][013457@$|]|[013457@$|][a-z]")
+_TLD = re.compile(r"\.(?:com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop)(?!\w)")
+_LEET_HINT = re.compile(r"[^\W\d_][013457@$!|]+[^\W\d_]|(?<![\w@$!|'])[013457@$|][^\W\d_]|[^\W\d_][013457@$|](?![\w@$!|'])")
+_SPACED_MARKS = frozenset(".-_*·•|~+,'/")
+_NO_SIGNALS = (0.0,) * 10
+_WORDS = re.compile(r"\S+")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
+
+_GREETINGS = (
+    "hi|hii|hiya|hello|hallo|hey|heya|hej|hejsan|hei|hoi|moin|servus|yo|dear|greetings|good morning|"
+    "good afternoon|good evening|good day|gruezi|grüezi|guten tag|guten morgen|liebe|lieber|"
+    "sehr geehrte|sehr geehrter|bonjour|bonsoir|salut|cher|chère|chers|ciao|salve|buongiorno|buonasera|"
+    "gentile|gentilissima|gentilissimo|egregio|caro|cara|hola|buenos días|buenos dias|buenas tardes|"
+    "buenas|estimado|estimada|querido|querida|olá|ola|oi|bom dia|boa tarde|prezado|prezada|"
+    "goedemorgen|goedemiddag|goedendag|beste|hallå|tjena|god morgon|god dag|kære|kaere|goddag|"
+    "dzień dobry|dzien dobry|cześć|czesc|witam|witaj|szanowny|szanowna|szanowni"
+)
+_TITLES = (
+    "mr|mrs|ms|miss|dr|prof|professor|sir|madam|herr|frau|mme|madame|monsieur|mlle|sr|sra|srta|"
+    "dott|dottssa|dott ssa|dottoressa|ing|avv|doña|dona|pan|pani|fru|hr|mevrouw|meneer|dhr|mevr|"
+    "señor|señora|senhor|senhora|mx"
+)
+_GREETING = re.compile(rf"^(?:{_GREETINGS})(?:\s+(?:{_TITLES})\b\.?)?(?=\s|[,!:.]|$)")
+_NAME_WORD = re.compile(r"\s*([^\W\d_][\w'\-]*)")
+_NAME_END = re.compile(r"\s*(?:[,!:;.\n]|[-–—]|$)")
+# Words that start a sentence: a greeting followed by one of them has no name.
+_STARTERS = frozenset(
+    "i id im ive ill we my our hope its it is thank thanks just please would saw came "
+    "ich wir je j nous jag vi jeg ik wij io noi yo eu nós nos "
+    "i'd i'm i've i'll it's".split()
+)
+
+
+def _mask_name(text: str) -> str:
+    """Mask the recipient's name after a greeting ("hi anders," -> "hi _name_,")."""
+    match = _GREETING.match(text)
+    if match is None:
+        return text
+    pos = match.end()
+    words: list[tuple[int, int]] = []
+    while len(words) < 3:
+        word = _NAME_WORD.match(text, pos)
+        if word is None or word.group(1) in _STARTERS or word.group(1).startswith("_"):
+            break
+        words.append(word.span(1))
+        pos = word.end()
+        if _NAME_END.match(text, pos):
+            return text[: words[0][0]] + NAME + text[words[-1][1] :]
+    if words and len(words) <= 2 and _NAME_WORD.match(text, pos) and text[pos:].split()[0] in _STARTERS:
+        # "hi anders i'd like to connect": no punctuation, but a sentence starts.
+        return text[: words[0][0]] + NAME + text[words[-1][1] :]
+    return text
+
+
+def _emoji_gap(match: re.Match[str]) -> str:
+    return " " if match.group(0).count(" ") + match.group(0).count("\t") <= 2 else "  "
+
+
+def _decode_leet(match: re.Match[str]) -> str:
+    token = match.group(0)
+    lexicon = _lexicon()
+    candidates = [token.translate(_LEET_TABLE)]
+    if "1" in token:
+        candidates = [c.replace("1", letter) for c in candidates for letter in "il"]
+    for candidate in candidates:
+        word = candidate.replace("'", "")
+        # Two letters are too easy to hit by chance ("5g" is not "sg"): only
+        # the short words of the templates count.
+        if word in lexicon and (len(word) > 2 or word in _short_words()):
+            return candidate
+    # A word the lexicon does not know is still decoded when a digit sits
+    # between letters ("c0nn3cta"): names like web3, covid19 or b2b have none.
+    if len(token) >= 4 and _INTERIOR_LEET.search(token):
+        return candidates[0]
+    return token
+
+
+@lru_cache(maxsize=1)
+def _short_words() -> frozenset[str]:
+    from invitecls._templates import template_texts
+
+    words = {w for text in template_texts() for w in re.findall(r"[^\W\d_]+", text.casefold().replace("'", ""))}
+    return frozenset(w for w in words if len(w) <= 2)
+
+
+def _segment(text: str, lexicon: frozenset[str]) -> list[str] | None:
+    """Split a string of joined words into lexicon words (fewest pieces), or None."""
+    n = len(text)
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 24), end):
+            head = best[start]
+            piece = text[start:end]
+            if head is not None and (piece in lexicon or (len(piece) == 1 and piece in _ONE_LETTER_WORDS)):
+                candidate = [*head, piece]
+                current = best[end]
+                if current is None or len(candidate) < len(current):
+                    best[end] = candidate
+    return best[n]
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    run = match.group(0)
+    joined = _SPACED_SEPARATORS.sub("", run)
+    # Initials and numbers ("1.2.3", "a/b") are not evasions: need letters.
+    if sum(ch.isalpha() for ch in joined) < 3:
+        return run
+    lexicon = _lexicon()
+    if joined in lexicon or len(joined) > 60:
+        return joined
+    # Whole words written apart lose their word boundaries ("connectwithyou"):
+    # find them again with the lexicon, also through leetspeak digits.
+    candidates = [joined]
+    if any(ch.isdigit() for ch in joined):
+        decoded = joined.translate(str.maketrans(_LEET_ONE))
+        candidates += [decoded.replace("1", "i"), decoded.replace("1", "l")]
+    for candidate in candidates:
+        pieces = _segment(candidate, lexicon)
+        if pieces:
+            return " ".join(pieces)
+    return joined
+
+
+def _may_be_spaced(text: str) -> bool:
+    """Cheap test: are there letters written apart (two one-letter words, or c.o.n)?"""
+    singles = 0
+    for word in text.split():
+        if len(word) == 1:
+            singles += 1
+            if singles >= 2:
+                return True
+        elif len(word) >= 5 and word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS:
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _is_latin(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN")
+
+
+def _fold_scripts(text: str, fold: dict[int, str]) -> tuple[str, int]:
+    """Fold look-alike letters to ASCII; return the text and the mixed-script count.
+
+    In a note written mostly in Latin letters every look-alike is folded. In a
+    note mostly in another script (a Greek or Russian note) only the words that
+    mix scripts are folded, so that honest text in that script is left alone.
+    """
+    foreign = [ch for ch in set(text) if not ch.isascii() and ch.isalpha() and not _is_latin(ch)]
+    if not foreign:
+        # Latin letters (accents included) and symbols only: just the few
+        # Latin-script look-alikes (dotless i, script g) to fold.
+        folded = text.translate(fold)
+        if folded == text:
+            return text, 0
+        return folded, sum(1 for word in text.split() if word.translate(fold) != word)
+    other_set = set(foreign)
+    other = sum(1 for ch in text if ch in other_set)
+    latin = sum(1 for ch in text if ch.isalpha()) - other
+    if latin >= other:
+        folded = text.translate(fold)
+        changed = sum(1 for a, b in zip(text, folded) if a != b) if len(folded) == len(text) else 1
+        mixed = sum(1 for word in text.split() if word.translate(fold) != word)
+        return folded, max(mixed, 1 if changed else 0)
+    words = text.split(" ")
+    mixed = 0
+    for i, word in enumerate(words):
+        has_latin = any(ch.isascii() and ch.isalpha() for ch in word)
+        if has_latin and word.translate(fold) != word:
+            words[i] = word.translate(fold)
+            mixed += 1
+    return " ".join(words), mixed
+
+
+def _count_proper(text: str) -> int:
+    count = 0
+    previous = "."
+    for word in _WORDS.findall(text):
+        first = word[0]
+        if first.isupper() and len(word) > 1 and previous[-1] not in ".!?:\n" and not word.isupper():
+            count += 1
+        elif first.isupper() and word.isupper() and 2 <= len(word) <= 6 and previous[-1] not in ".!?:":
+            count += 1  # acronyms: PyCon's CFP, ACCA, UPM
+        previous = word
+    return count
+
+
+def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
+    """Canonical text and signal values (in ``SIGNAL_NAMES`` order) of one note.
+
+    Every step is guarded by a cheap test, because most notes need few of them:
+    this runs once per note and dominates the cost of a large batch.
+    """
+    if not message:
+        return "", _NO_SIGNALS
+    tables = _tables()
+    raw = message[:MAX_CHARS]
+    n_chars = len(raw)
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n")
+    ascii_only = raw.isascii()
+    if ascii_only and raw.isprintable():
+        n_invisible = 0
+        text = raw
+    else:
+        # Invisible characters: counted, then removed.
+        n_invisible = len(raw) - len(raw.translate(tables["count"]))  # type: ignore[arg-type]
+        text = raw.translate(tables["strip"])  # type: ignore[arg-type]
+        if not text.isascii():
+            ascii_only = False
+            text = unicodedata.normalize("NFKC", text).translate(tables["apostrophes"])  # type: ignore[arg-type]
+        else:
+            ascii_only = True
+    if "`" in text:
+        text = text.replace("`", "'")
+    has_emoji = not ascii_only and _EMOJI.search(text) is not None
+    n_emoji = len(_EMOJI.findall(text)) if has_emoji else 0
+    has_question = "?" in text or "¿" in text
+    n_exclaim = text.count("!") + text.count("¡")
+    n_numbers = len(_NUMBER.findall(text)) if _DIGIT.search(text) else 0
+    has_money = _CURRENCY.search(text) is not None or (n_numbers > 0 and _AMOUNT.search(text) is not None)
+    has_percent = "%" in text or (("cent" in text or "rozent" in text) and _PERCENT.search(text) is not None)
+
+    # casefold, not lower: "Straße" and "STRASSE" must meet.
+    text = text.casefold()
+    n_mixed = 0
+    if not ascii_only:
+        text, n_mixed = _fold_scripts(text, tables["fold"])  # type: ignore[arg-type]
+    n_links = 0
+
+    def _placeholder(match: re.Match[str]) -> str:
+        nonlocal n_links
+        n_links += 1
+        kind = match.lastgroup
+        return f" {EMAIL if kind == 'email' else URL if kind == 'url' else HANDLE} "
+
+    if "@" in text or "://" in text or "www." in text or _TLD.search(text):
+        text = _LINKS.sub(_placeholder, text)
+    if has_emoji:
+        # An emoji between letters is one separator; between words it stays a
+        # word boundary (spaced-out words are set apart by two spaces).
+        text = _EMOJI_RUN.sub(_emoji_gap, text)
+    if _may_be_spaced(text):
+        text = _SPACED.sub(_join_spaced, text)
+    if _LEET_ADJACENT.search(text):
+        text = _LEET_TOKEN.sub(_decode_leet, text)
+    text = text.strip()
+    if _GREETING.match(text):
+        # Punctuation put between words must not hide the name after a greeting.
+        head, tail = text[:80], text[80:]
+        text = _mask_name(_SPACES.sub(" ", _SEPARATORS.sub(" ", head))) + tail
+    if "'" in text:
+        text = _CONTRACTION.sub("", text)
+    text = _NON_WORD.sub(" ", text).strip()
+    signals = (
+        float(n_chars),
+        float(n_invisible),
+        float(n_mixed),
+        float(n_emoji),
+        float(n_links),
+        float(has_question),
+        float(n_exclaim),
+        float(has_money),
+        float(has_percent),
+        float(n_numbers),
+    )
+    return sys.intern(text) if len(text) < 64 else text, signals

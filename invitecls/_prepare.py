@@ -1,0 +1,274 @@
+"""Notes prepared once, and the features that need no fitting.
+
+``prepare`` normalises, tokenises and stems a batch of notes once; every fold
+of a cross-validation and every block of features reuses the result.
+``dense_features`` computes the block of features that no vectorizer learns:
+template similarity (given), emptiness, shared connections, note-level signals
+and concept counts. This module imports neither scikit-learn nor nltk (nltk
+loads only to stem a word not seen before), so that classifying a note with a
+compiled model starts fast.
+
+Every feature here is computed from the canonical text or from signals that do
+not depend on letter case, extra whitespace or hidden characters, so none of
+these moves the score. Hidden characters and look-alike letters are counted by
+the normaliser and reported with each prediction instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from invitecls._normalize import SIGNAL_NAMES, normalize_one
+from invitecls._tokenize import guess_language, stem, stemmer_name, tokenize
+
+__all__ = ["Batch", "prepare", "dense_features", "cue_counts", "DENSE_NAMES", "CUE_NAMES"]
+
+#: Concept lexicons in ``_resources/cues.json``; each gives one count feature.
+CUE_NAMES = (
+    "event",
+    "past_interaction",
+    "shared",
+    "content",
+    "pitch_offer",
+    "call_to_action",
+    "outcome_claims",
+    "money_scheme",
+    "scam_story",
+    "recruiting_vague",
+    "flattery",
+    "networking_vague",
+)
+
+DENSE_NAMES = (
+    "template_similarity",
+    "empty",
+    "generic",
+    "mutual_log1p",
+    "mutual_unknown",
+    "mutual_0",
+    "mutual_1_5",
+    "mutual_6_9",
+    "mutual_10_49",
+    "mutual_50_plus",
+    "generic_x_mutual_log1p",
+    "generic_x_mutual_10_plus",
+    "generic_x_mutual_0_5",
+    "generic_x_mutual_unknown",
+    "length_log1p",
+    "words_log1p",
+    "emoji_log1p",
+    "links",
+    "question",
+    "exclaim_log1p",
+    "money",
+    "percent",
+    "numbers_log1p",
+    "unseen_words",
+    *(f"cue_{name}" for name in CUE_NAMES),
+    "pitch_x_context",
+)
+_PITCH_CUES = ("pitch_offer", "call_to_action", "outcome_claims", "money_scheme", "recruiting_vague")
+_CONTEXT_CUES = ("event", "past_interaction", "shared", "content")
+_SIGNAL = {name: i for i, name in enumerate(SIGNAL_NAMES)}
+
+
+@dataclass
+class Batch:
+    """Notes normalised once, reused by every fold and every feature block."""
+
+    canon: list[str]
+    tokens: list[list[str]]
+    stems: list[list[str]]
+    signals: np.ndarray
+    mutual: np.ndarray
+    stemmers: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.canon)
+
+    def take(self, index: np.ndarray) -> Batch:
+        """Rows ``index`` of the batch."""
+        return Batch(
+            canon=[self.canon[i] for i in index],
+            tokens=[self.tokens[i] for i in index],
+            stems=[self.stems[i] for i in index],
+            stemmers=[self.stemmers[i] for i in index],
+            signals=self.signals[index],
+            mutual=self.mutual[index],
+        )
+
+
+def prepare(messages: list[str], mutual: np.ndarray) -> Batch:
+    """Normalise, tokenise and stem a list of notes."""
+    canon: list[str] = []
+    token_lists: list[list[str]] = []
+    stems: list[list[str]] = []
+    stemmers: list[str | None] = []
+    signals = np.zeros((len(messages), len(SIGNAL_NAMES)))
+    # Identical notes (no note, the default text) are common: normalise each once.
+    seen: dict[str, tuple[str, tuple[float, ...], list[str], list[str], str | None]] = {}
+    for i, message in enumerate(messages):
+        hit = seen.get(message)
+        if hit is None:
+            text, sig = normalize_one(message)
+            tokens = tokenize(text)
+            lang = guess_language(tokens)
+            hit = (text, sig, tokens, stem(tokens, lang), stemmer_name(lang))
+            if len(seen) < 100_000:
+                seen[message] = hit
+        canon.append(hit[0])
+        signals[i] = hit[1]
+        token_lists.append(hit[2])
+        stems.append(hit[3])
+        stemmers.append(hit[4])
+    return Batch(
+        canon=canon,
+        tokens=token_lists,
+        stems=stems,
+        signals=signals,
+        mutual=np.asarray(mutual, dtype=float),
+        stemmers=stemmers,
+    )
+
+
+@dataclass(frozen=True)
+class _CueIndex:
+    prefixes: dict[str, tuple[int, ...]]  # one-word cues matched at the start of a word
+    words: dict[str, tuple[int, ...]]  # one-word cues that must be the whole word ($)
+    phrases: dict[str, tuple[tuple[tuple[str, ...], bool, int], ...]]  # first word -> (words, last is prefix, concept)
+    longest_prefix: int
+
+
+@lru_cache(maxsize=1)
+def _cue_index() -> _CueIndex:
+    data = json.loads(resources.files("invitecls._resources").joinpath("cues.json").read_text("utf-8"))
+    if tuple(k for k in data if not k.startswith("_")) != CUE_NAMES:
+        raise ValueError("cues.json does not list the concepts of CUE_NAMES in order")
+    prefixes: dict[str, set[int]] = {}
+    words: dict[str, set[int]] = {}
+    phrases: dict[str, set[tuple[tuple[str, ...], bool, int]]] = {}
+    for concept, name in enumerate(CUE_NAMES):
+        for cue in data[name]:
+            whole = cue.endswith("$")
+            parts: list[str] = []
+            for part in cue.rstrip("$").split():
+                parts.extend(["*"] if part == "*" else normalize_one(part)[0].split())
+            if not parts or parts[0] == "*":
+                continue
+            if len(parts) == 1:
+                (words if whole else prefixes).setdefault(parts[0], set()).add(concept)
+            else:
+                phrases.setdefault(parts[0], set()).add((tuple(parts), not whole, concept))
+    return _CueIndex(
+        prefixes={k: tuple(sorted(v)) for k, v in prefixes.items()},
+        words={k: tuple(sorted(v)) for k, v in words.items()},
+        phrases={k: tuple(sorted(v, key=lambda p: -len(p[0]))) for k, v in phrases.items()},
+        longest_prefix=max(map(len, prefixes), default=0),
+    )
+
+
+_word_concepts: dict[str, tuple[int, ...]] = {}
+
+
+def _concepts_of_word(word: str, index: _CueIndex) -> tuple[int, ...]:
+    found = _word_concepts.get(word)
+    if found is None:
+        hits: set[int] = set(index.words.get(word, ()))
+        for end in range(1, min(len(word), index.longest_prefix) + 1):
+            hits.update(index.prefixes.get(word[:end], ()))
+        found = tuple(sorted(hits))
+        if len(_word_concepts) > 200_000:
+            _word_concepts.clear()
+        _word_concepts[word] = found
+    return found
+
+
+def cue_counts(canon: list[str]) -> np.ndarray:
+    """log1p of how often each concept of ``CUE_NAMES`` occurs in each note.
+
+    A cue matches at the start of a word; a phrase matches whole words but for
+    its last, which may continue ("our clients" matches "our clientele"); ``*``
+    stands for any one word. Matches of one concept do not overlap.
+    """
+    index = _cue_index()
+    out = np.zeros((len(canon), len(CUE_NAMES)))
+    for row, text in enumerate(canon):
+        if not text:
+            continue
+        tokens = text.split(" ")
+        n = len(tokens)
+        counts = [0] * len(CUE_NAMES)
+        free = [0] * len(CUE_NAMES)  # first position a new match of each concept may start at
+        for i, token in enumerate(tokens):
+            for concept in _concepts_of_word(token, index):
+                if i >= free[concept]:
+                    counts[concept] += 1
+                    free[concept] = i + 1
+            for parts, last_is_prefix, concept in index.phrases.get(token, ()):
+                size = len(parts)
+                if i < free[concept] or i + size > n:
+                    continue
+                last = tokens[i + size - 1]
+                if not (parts[-1] == "*" or (last.startswith(parts[-1]) if last_is_prefix else last == parts[-1])):
+                    continue
+                if all(p == "*" or p == tokens[i + k] for k, p in enumerate(parts[1:-1], start=1)):
+                    counts[concept] += 1
+                    free[concept] = i + size
+        for concept, count in enumerate(counts):
+            if count:
+                out[row, concept] = math.log1p(count)
+    return out
+
+
+def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | None = None) -> np.ndarray:
+    """The dense block, in ``DENSE_NAMES`` order."""
+    n = len(batch)
+    m = batch.mutual
+    known = ~np.isnan(m)
+    mk = np.where(known, m, 0.0)
+    empty = np.fromiter((not t for t in batch.canon), dtype=float, count=n)
+    generic = np.maximum(similarity, empty)
+    lm = np.log1p(mk)
+    sig = batch.signals
+    n_words = np.fromiter((len(s) for s in batch.stems), dtype=float, count=n)
+    n_chars = np.fromiter((len(t) for t in batch.canon), dtype=float, count=n)
+    columns = [
+        similarity,
+        empty,
+        generic,
+        lm,
+        (~known).astype(float),
+        (known & (mk == 0)).astype(float),
+        (known & (mk >= 1) & (mk <= 5)).astype(float),
+        (known & (mk >= 6) & (mk <= 9)).astype(float),
+        (known & (mk >= 10) & (mk <= 49)).astype(float),
+        (known & (mk >= 50)).astype(float),
+        generic * lm,
+        generic * (known & (mk >= 10)),
+        generic * (known & (mk <= 5)),
+        generic * (~known),
+        # Lengths of the canonical text: case, extra whitespace and hidden
+        # characters must not move the score.
+        np.log1p(n_chars),
+        np.log1p(n_words),
+        np.log1p(sig[:, _SIGNAL["n_emoji"]]),
+        np.minimum(sig[:, _SIGNAL["n_links"]], 1.0),
+        sig[:, _SIGNAL["has_question"]],
+        np.log1p(sig[:, _SIGNAL["n_exclaim"]]),
+        sig[:, _SIGNAL["has_money"]],
+        sig[:, _SIGNAL["has_percent"]],
+        np.log1p(sig[:, _SIGNAL["n_numbers"]]),
+        np.zeros(n) if unseen is None else unseen,
+    ]
+    cues = cue_counts(batch.canon)
+    pitch = cues[:, [CUE_NAMES.index(c) for c in _PITCH_CUES]].sum(axis=1)
+    context = cues[:, [CUE_NAMES.index(c) for c in _CONTEXT_CUES]].sum(axis=1)
+    # A pitch stays a pitch when it names a shared context: the product lets
+    # the model learn that a context does not excuse a pitch.
+    return np.column_stack([*columns, cues, pitch * context])

@@ -1,0 +1,1 @@
+"""Package data of invitecls: templates, look-alike table, word lists."""

@@ -1,0 +1,1 @@
+"""The shipped model (installed as the package data ``invitecls._models``)."""

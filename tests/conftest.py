@@ -1,0 +1,43 @@
+"""Shared fixtures: the corpus, the shipped model, a small model trained in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import invitecls
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> invitecls.LabeledData:
+    return invitecls.load_corpus()
+
+
+@pytest.fixture(scope="session")
+def shipped() -> invitecls.InviteClassifier:
+    return invitecls.default_model()
+
+
+@pytest.fixture(scope="session")
+def small_train(corpus: invitecls.LabeledData) -> invitecls.LabeledData:
+    """A few hundred training notes, every kind and language, for quick fits."""
+    rows = [i for i, split in enumerate(corpus.columns["split"]) if split == "train"][::12]
+    return invitecls.LabeledData(
+        path=corpus.path,
+        messages=[corpus.messages[i] for i in rows],
+        mutual_connections=[corpus.mutual_connections[i] for i in rows],
+        labels=[corpus.labels[i] for i in rows],
+        groups=[corpus.groups[i] for i in rows] if corpus.groups else None,
+        lines=[corpus.lines[i] for i in rows],
+        sha256=corpus.sha256,
+        columns={k: [v[i] for i in rows] for k, v in corpus.columns.items()},
+    )
+
+
+@pytest.fixture(scope="session")
+def small_model(small_train: invitecls.LabeledData) -> invitecls.InviteClassifier:
+    return invitecls.InviteClassifier(cv=3).fit(small_train.X, small_train.labels, groups=small_train.groups)

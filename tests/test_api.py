@@ -1,0 +1,166 @@
+"""The public API on the shipped model: behaviours users rely on."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import invitecls
+from invitecls import Prediction, classify, classify_many
+
+DEFAULT_TEXT = "Hi Anders, I'd like to connect with you on LinkedIn."
+
+
+def test_name_only_default_text_depends_on_shared_connections() -> None:
+    stranger = classify(DEFAULT_TEXT, 0)
+    colleague = classify(DEFAULT_TEXT, 40)
+    assert stranger.label == "spam" and stranger.action == "decline"
+    assert colleague.label == "genuine" and colleague.action == "accept"
+    assert stranger.template_similarity > 0.9
+    assert "connect with you on LinkedIn" in (stranger.matched_template or "")
+    assert any("default text" in r for r in stranger.reasons)
+    assert any("no shared connections" in r for r in stranger.reasons)
+
+
+def test_empty_note_depends_on_shared_connections() -> None:
+    assert classify("", 1).label == "spam"
+    assert classify(None, 60).label == "genuine"
+    assert "no note" in classify("", 1).reasons
+
+
+def test_specific_event_with_no_shared_connections_is_genuine() -> None:
+    note = (
+        "Great meeting you at the FP&A Trends webinar on rolling forecasts yesterday. "
+        "Could we set up a 20-minute call next week to compare notes on driver-based planning?"
+    )
+    prediction = classify(note, 0)
+    assert prediction.label == "genuine"
+    assert "mentions a specific event" in prediction.reasons
+
+
+def test_flattery_and_pitches_are_spam() -> None:
+    flattery = "I came across your impressive profile and would love to expand my network with professionals like you."
+    assert classify(flattery, 3).label == "spam"
+    pitch = "Hi Anders, I help finance leaders at companies like Maersk cut reporting time by 40%. Open to a quick call?"
+    assert classify(pitch, 25).label == "spam"
+    assert classify(pitch, 25).action == "decline"
+
+
+def test_unknown_count_never_quietly_means_spam() -> None:
+    # A specific note is judged by its text when the count is unknown.
+    specific = "Loved your PyCon talk on property-based testing; can I ask how you shrink failing cases in Hypothesis?"
+    assert classify(specific, None).label == "genuine"
+    # A note with nothing in it but an unknown count is asked about, not declined:
+    # the verdict rests on the missing count.
+    for note in ("", DEFAULT_TEXT):
+        prediction = classify(note, None)
+        assert prediction.action == "ask"
+        assert any("unknown" in r for r in prediction.reasons)
+    # A pitch needs no count to be declined.
+    pitch = "We place offshore developers in 2 weeks at a third of the cost. Book a demo: calendly.com/x"
+    assert classify(pitch, None).action == "decline"
+
+
+def test_prediction_is_a_frozen_dataclass_with_plain_fields() -> None:
+    prediction = classify(DEFAULT_TEXT, 2)
+    assert isinstance(prediction, Prediction)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        prediction.label = "genuine"  # type: ignore[misc]
+    assert isinstance(prediction.probability, float)
+    assert set(prediction.probabilities) == {"spam", "genuine"}
+    assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
+    assert prediction.probability == prediction.probabilities[prediction.label]
+    assert 3 <= len(prediction.reasons) <= 5 or prediction.reasons
+    assert all(isinstance(r, str) and r for r in prediction.reasons)
+    assert prediction.to_dict()["reasons"] == list(prediction.reasons)
+
+
+def test_classify_many_equals_classify(corpus) -> None:
+    messages = corpus.messages[:300:3]
+    counts = corpus.mutual_connections[:300:3]
+    many = classify_many(messages, counts)
+    assert many == [classify(m, c) for m, c in zip(messages, counts)]
+
+
+def test_classify_many_accepts_iterables_arrays_and_series() -> None:
+    notes = [DEFAULT_TEXT, "", "Your talk at NDC Oslo on Rust was great — can I ask about the benchmark?"]
+    reference = classify_many(notes, [0, 50, None])
+    assert classify_many(iter(notes), iter([0, 50, None])) == reference
+    assert classify_many(np.asarray(notes, dtype=object), np.asarray([0, 50, None], dtype=object)) == reference
+    series = pd.Series(notes + [np.nan])
+    counts = pd.Series([0, 50, np.nan, 3])
+    from_pandas = classify_many(series, counts)
+    assert from_pandas[:3] == reference
+    assert from_pandas[3] == classify("", 3)  # NaN in a Series is "no note"
+    assert classify_many([]) == []
+    assert classify_many(notes) == [classify(n) for n in notes]
+
+
+def test_bad_input_is_refused_clearly() -> None:
+    with pytest.raises(TypeError, match="message must be a str or None, not int"):
+        classify(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="mutual_connections must be an int or None, not bool"):
+        classify("hi", True)
+    with pytest.raises(ValueError, match=">= 0"):
+        classify("hi", -1)
+    with pytest.raises(TypeError, match="not str"):
+        classify("hi", "12")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="position 2"):
+        classify_many(["a", "b", "c"], [1, 2, -5])
+    with pytest.raises(TypeError, match="position 1"):
+        classify_many(["a", 3.5])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="3 messages but 2"):
+        classify_many(["a", "b", "c"], [1, 2])
+    with pytest.raises(TypeError, match="single str"):
+        classify_many("one note")
+    assert classify("hi", np.int64(12)) == classify("hi", 12)
+
+
+def test_import_does_no_work() -> None:
+    code = "import sys, invitecls; print(any(m.startswith(('sklearn', 'nltk', 'numpy')) for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_default_model_is_cached() -> None:
+    assert invitecls.default_model() is invitecls.default_model()
+
+
+def test_public_api_is_declared() -> None:
+    for name in invitecls.__all__:
+        assert getattr(invitecls, name) is not None
+    assert not [n for n in invitecls.__all__ if n.startswith("_") and n != "__version__"]
+
+
+def test_no_download_at_run_time(monkeypatch) -> None:
+    import nltk
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("nltk.download was called")
+
+    monkeypatch.setattr(nltk, "download", refuse)
+    notes = ["Hej Lars, tack för mötet i Göteborg igår!", "Bonjour, ravi de vous rencontrer au salon VivaTech"]
+    assert len(classify_many(notes)) == 2
+
+
+def test_classify_runs_without_scikit_learn_or_nltk() -> None:
+    """The compiled model is all classify needs: a fast cold start."""
+    code = (
+        "import sys, invitecls; p = invitecls.classify(\"Hi Anders, I'd like to connect with you on LinkedIn.\", 0); "
+        "print(p.label, any(m.startswith(('sklearn', 'nltk')) for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["spam", "False"]
+
+
+def test_the_split_is_nltks_space_tokenizer(corpus) -> None:
+    from invitecls._normalize import normalize_one
+    from invitecls._tokenize import nltk_tokenize, tokenize
+
+    texts = [normalize_one(m)[0] for m in corpus.messages[:2000]]
+    assert all(tokenize(t) == nltk_tokenize(t) for t in texts)

@@ -1,0 +1,232 @@
+"""InviteClassifier and InviteFeatures behave as scikit-learn estimators."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
+from sklearn.utils import estimator_checks as checks
+
+import invitecls
+from invitecls import InviteClassifier, InviteFeatures
+
+# The scikit-learn checks that do not feed numeric arrays apply to a text
+# estimator as they are; the data-driven ones are restated below on notes.
+DATA_FREE_CHECKS = [
+    checks.check_estimator_cloneable,
+    checks.check_estimator_repr,
+    checks.check_estimator_tags_renamed,
+    checks.check_valid_tag_types,
+    checks.check_no_attributes_set_in_init,
+    checks.check_parameters_default_constructible,
+    checks.check_get_params_invariance,
+    checks.check_set_params,
+    checks.check_do_not_raise_errors_in_init_or_set_params,
+    checks.check_mixin_order,
+    checks.check_estimators_unfitted,
+    checks.check_get_feature_names_out_error,
+]
+
+
+@pytest.mark.parametrize("estimator", [InviteClassifier(), InviteFeatures()], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
+def test_scikit_learn_checks(estimator, check) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", checks.SkipTestWarning)
+        check(type(estimator).__name__, estimator)
+
+
+@pytest.fixture(scope="module")
+def notes(small_train):
+    return small_train.X, np.asarray(small_train.labels), np.asarray(small_train.groups)
+
+
+def test_fit_returns_self_and_leaves_params_alone(notes) -> None:
+    X, y, groups = notes
+    model = InviteClassifier(cv=2, C=2.0)
+    before = model.get_params()
+    assert model.fit(X, y, groups=groups) is model
+    assert model.get_params() == before
+    public = {k for k in vars(model) if not k.startswith("_")}
+    assert all(k in before or k.endswith("_") for k in public)
+
+
+def test_fit_is_idempotent_and_deterministic(notes) -> None:
+    X, y, groups = notes
+    model = InviteClassifier(cv=2)
+    first = model.fit(X, y, groups=groups).predict_proba(X[:50])
+    again = model.fit(X, y, groups=groups).predict_proba(X[:50])
+    other = clone(model).fit(X, y, groups=groups).predict_proba(X[:50])
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first, other)
+
+
+def test_unfitted_raises(notes) -> None:
+    with pytest.raises(NotFittedError):
+        InviteClassifier().predict(notes[0][:3])
+
+
+def test_predictions_do_not_depend_on_batch_or_order(small_model, notes) -> None:
+    X = notes[0][:60]
+    full = small_model.predict_proba(X)
+    np.testing.assert_allclose(small_model.predict_proba(X[10:20]), full[10:20], rtol=0, atol=1e-12)
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_allclose(small_model.predict_proba([X[i] for i in order]), full[order], rtol=0, atol=1e-12)
+
+
+def test_probability_and_decision_agree(small_model, notes) -> None:
+    X = notes[0][:80]
+    proba = small_model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    decision = small_model.decision_function(X)
+    assert np.all(np.argsort(decision) == np.argsort(proba[:, 1])) or np.allclose(
+        1 / (1 + np.exp(-decision)), proba[:, 1]
+    )
+    labels = small_model.predict(X)
+    assert set(labels) <= {"spam", "genuine"}
+    np.testing.assert_array_equal(labels == "spam", proba[:, 1] >= small_model.threshold_)
+
+
+def test_accepts_dataframe_pairs_arrays_and_plain_notes(small_model, notes) -> None:
+    X = notes[0][:20]
+    pairs = small_model.predict_proba(X)
+    frame = pd.DataFrame(X, columns=["message", "mutual_connections"])
+    np.testing.assert_allclose(small_model.predict_proba(frame), pairs)
+    array = np.asarray(X, dtype=object)
+    np.testing.assert_allclose(small_model.predict_proba(array), pairs)
+    plain = small_model.predict_proba([m for m, _ in X])
+    unknown = small_model.predict_proba([(m, None) for m, _ in X])
+    np.testing.assert_allclose(plain, unknown)
+    with pytest.raises(TypeError, match="single str"):
+        small_model.predict("just one note")
+    with pytest.raises(ValueError, match="position 1"):
+        small_model.predict([("a", 1), ("b", -4)])
+
+
+def test_pickle_round_trip(small_model, notes) -> None:
+    X = notes[0][:40]
+    restored = pickle.loads(pickle.dumps(small_model))
+    np.testing.assert_array_equal(restored.predict_proba(X), small_model.predict_proba(X))
+
+
+def test_classes_one_label_and_integer_labels(notes) -> None:
+    X, y, _ = notes
+    with pytest.raises(ValueError, match="at least two classes"):
+        InviteClassifier(cv=2).fit(X[:30], ["spam"] * 30)
+    numeric = InviteClassifier(cv=0).fit(X, (y == "spam").astype(int))
+    assert list(numeric.classes_) == ["0", "1"]
+    assert numeric.accept_threshold_ is None and numeric.threshold_ == 0.5
+
+
+def test_multiclass_on_kind(small_train) -> None:
+    kinds = small_train.columns["kind"]
+    model = InviteClassifier(cv=0).fit(small_train.X, kinds)
+    assert len(model.classes_) == len(set(kinds)) >= 10
+    proba = model.predict_proba(small_train.X[:5])
+    assert proba.shape == (5, len(model.classes_))
+    predictions = invitecls.classify_many([m for m, _ in small_train.X[:5]], model=model)
+    assert all(p.action is None for p in predictions)
+    assert all(p.label in model.classes_ for p in predictions)
+
+
+def test_thresholds_are_ordered_and_meet_the_target(notes) -> None:
+    X, y, groups = notes
+    model = InviteClassifier(cv=3, max_genuine_flagged=0.05).fit(X, y, groups=groups)
+    assert 0 < model.accept_threshold_ <= model.threshold_ <= model.decline_threshold_ <= 1
+    assert model.threshold_ >= 0.5
+    assert model.cv_scores_["genuine_flagged"] <= 0.05
+    assert set(model.cv_scores_) >= {"macro_f1", "roc_auc", "genuine_flagged", "spam_caught"}
+
+
+def test_grid_search_and_cross_validation(notes) -> None:
+    X, y, groups = notes
+    search = GridSearchCV(InviteClassifier(cv=0), {"C": [1.0, 8.0]}, cv=GroupKFold(n_splits=2), scoring="f1_macro")
+    search.fit(X, y, groups=groups)
+    assert search.best_params_["C"] in (1.0, 8.0)
+    scores = cross_val_score(InviteClassifier(cv=0), X, y, groups=groups, cv=GroupKFold(n_splits=2))
+    assert scores.shape == (2,) and np.all(scores > 0.6)
+
+
+def test_feature_names_match_the_matrix(small_model, notes) -> None:
+    names = small_model.get_feature_names_out()
+    matrix = small_model.features_.transform(notes[0][:5])
+    assert matrix.shape[1] == len(names) == small_model.coef_.shape[1]
+    assert names[0].startswith("word:")
+    assert any(n.startswith("char:") for n in names)
+    from invitecls._prepare import DENSE_NAMES
+
+    assert list(names[-len(DENSE_NAMES) :]) == list(DENSE_NAMES)
+    assert DENSE_NAMES[:3] == ("template_similarity", "empty", "generic")
+
+
+def test_features_standalone() -> None:
+    notes = [
+        ("Hi Anders, I'd like to connect with you on LinkedIn.", 0),
+        ("Great meeting you at PyData Oslo! Can I send you our slides?", 2),
+    ] * 3
+    features = InviteFeatures(min_df=1).fit(notes)
+    matrix = features.transform(notes)
+    assert matrix.shape == (6, len(features.get_feature_names_out()))
+    similarity, best = features.template_similarity_from_chars(features.char_vectorizer_.transform(["hi _name_ id like to connect with you on linkedin"]))
+    assert similarity[0] == pytest.approx(1.0)
+    assert "connect with you" in features.templates_[best[0]].text
+
+
+def test_each_note_is_vectorised_once(small_model, monkeypatch) -> None:
+    import invitecls._compiled
+
+    calls = []
+    original = invitecls._compiled.char_tfidf
+
+    def counting(table, docs):
+        calls.append(len(docs))
+        return original(table, docs)
+
+    monkeypatch.setattr(invitecls._compiled, "char_tfidf", counting)
+    invitecls.classify_many(["note one", "note two", "Let's connect!"], model=small_model)
+    assert calls == [3]  # the template similarity reuses the character block
+
+
+def test_custom_templates(notes) -> None:
+    X, y, groups = notes
+    model = InviteClassifier(cv=0, templates=("Join my crypto signals group",)).fit(X, y)
+    prediction = invitecls.classify("Join my crypto signals group!!", model=model)
+    assert prediction.matched_template == "Join my crypto signals group"
+    assert prediction.template_similarity > 0.9
+
+
+def test_fast_path_equals_the_scikit_learn_path(small_model, notes) -> None:
+    """The batched TF-IDF and the compiled model compute exactly what scikit-learn computes."""
+    from invitecls._prepare import prepare
+
+    X = notes[0][:400]
+    batch = prepare([m for m, _ in X], np.array([np.nan if c is None else c for _, c in X], dtype=float))
+    fast = small_model.features_.transform_batch(batch, fast=True)[0]
+    slow = small_model.features_.transform_batch(batch, fast=False)[0]
+    assert (fast != slow).nnz == 0
+    np.testing.assert_array_equal(fast.indptr, slow.indptr)
+    np.testing.assert_array_equal(fast.indices, slow.indices)
+    np.testing.assert_array_equal(fast.data, slow.data)
+    compiled = small_model.compiled()
+    proba = compiled.predict_proba(compiled.transform(batch)[0])
+    np.testing.assert_array_equal(proba, small_model.predict_proba(X))
+
+
+def test_compiled_model_round_trip(tmp_path, small_model, notes) -> None:
+    from invitecls._compiled import CompiledModel
+    from invitecls._prepare import prepare
+
+    path = tmp_path / "model.npz"
+    small_model.compiled().save(path)
+    loaded = CompiledModel.load(path)
+    X = notes[0][:100]
+    batch = prepare([m for m, _ in X], np.array([np.nan if c is None else c for _, c in X], dtype=float))
+    np.testing.assert_array_equal(loaded.predict_proba(loaded.transform(batch)[0]), small_model.predict_proba(X))
+    assert loaded.classes == tuple(small_model.classes_)
+    assert loaded.threshold == small_model.threshold_

@@ -1,0 +1,111 @@
+"""The normaliser sees through disguises and counts what it undid."""
+
+from __future__ import annotations
+
+import pytest
+
+from invitecls import normalize
+from invitecls._normalize import MAX_CHARS
+
+PLAIN = "id like to connect with you on linkedin"
+
+
+@pytest.mark.parametrize(
+    "dressed",
+    [
+        "I'd like to connect with you on LinkedIn",
+        "I\u2019d like to connect with you on LinkedIn!!",
+        "I'd l\u200bike to con\u200dnect with y\u2060ou on Linked\u00adIn",
+        "Ι'd lіkе tо соnnесt wіth уоu оn LіnkеdІn",  # Greek and Cyrillic look-alikes
+        "𝐈'𝐝 𝐥𝐢𝐤𝐞 𝐭𝐨 𝐜𝐨𝐧𝐧𝐞𝐜𝐭 𝐰𝐢𝐭𝐡 𝐲𝐨𝐮 𝐨𝐧 𝐋𝐢𝐧𝐤𝐞𝐝𝐈𝐧",  # mathematical bold
+        "Ｉ'ｄ ｌｉｋｅ ｔｏ ｃｏｎｎｅｃｔ ｗｉｔｈ ｙｏｕ ｏｎ ＬｉｎｋｅｄＩｎ",  # full width
+        "I'd like to c o n n e c t with you on L i n k e d I n",
+        "I'd like to c.o.n.n.e.c.t with you on L-i-n-k-e-d-I-n",
+        "1'd l1ke t0 c0nn3ct w1th y0u 0n L1nked1n",
+        "I'd 🙂 like 🚀 to connect 👋 with you on LinkedIn 🔥",
+        "I'd...like...to...connect...with...you...on...LinkedIn",
+        "i'D LiKe tO CoNnEcT WiTh yOu oN LiNkEdIn",
+        "  I'd   like\tto\n\nconnect with   you on LinkedIn  ",
+    ],
+)
+def test_disguises_fold_to_the_plain_text(dressed: str) -> None:
+    assert normalize(dressed).text == PLAIN
+
+
+def test_invisible_characters_are_counted() -> None:
+    assert normalize("con\u200bnect\u200c now\u2060").n_invisible == 3
+    assert normalize("connect now").n_invisible == 0
+    # Joiners inside ordinary emoji are removed but are not a signal.
+    assert normalize("great team 👩\u200d💻").n_invisible == 0
+
+
+def test_mixed_scripts_are_counted() -> None:
+    assert normalize("соnnесt with me").n_mixed_script >= 1
+    assert normalize("connect with me").n_mixed_script == 0
+
+
+def test_a_note_in_another_script_is_left_alone() -> None:
+    # A Russian note keeps its letters; only a word mixing scripts is folded.
+    note = normalize("Привет, Иван! Рад знакомству на конференции.")
+    assert note.text == "привет иван рад знакомству на конференции"
+    assert note.n_mixed_script == 0
+
+
+def test_accented_latin_letters_are_kept() -> None:
+    assert normalize("Très heureux de vous rencontrer à Montréal").text == "très heureux de vous rencontrer à montréal"
+    assert normalize("Kære Søren, tak for mødet").text.endswith("tak for mødet")
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("Hi Anders, I'd like to connect", "hi _name_ id like to connect"),
+        ("hi anders i'd like to connect", "hi _name_ id like to connect"),
+        ("Dear Dr. Maria Lopez, thank you", "dear dr _name_ thank you"),
+        ("Hallo Frau Weber, ich möchte", "hallo frau _name_ ich möchte"),
+        ("Bonjour Jean-Pierre, ravi", "bonjour _name_ ravi"),
+        ("Hola María! Me gustaría", "hola _name_ me gustaría"),
+        ("Cześć Agnieszka, chciałbym", "cześć _name_ chciałbym"),
+        ("Hi, I'd like to connect", "hi id like to connect"),
+    ],
+)
+def test_the_name_in_the_greeting_is_masked(note: str, expected: str) -> None:
+    assert normalize(note).text == expected
+
+
+def test_links_and_addresses_become_placeholders() -> None:
+    note = normalize("See https://example.com/x or www.test.io, mail me at a.b@mail.com, ping @jdoe")
+    assert note.text == "see _url_ or _url_ mail me at _email_ ping _handle_"
+    assert note.n_links == 4
+
+
+def test_signals() -> None:
+    note = normalize("WIN $500 A DAY!!! Really? 40% more\nDM me 🚀🚀")
+    assert note.has_money and note.has_percent and note.has_question
+    assert note.n_exclaim == 3
+    assert note.n_emoji == 2
+    assert note.n_lines == 1
+    assert note.upper_ratio > 0.4
+
+
+def test_empty_and_none() -> None:
+    for empty in (None, ""):
+        note = normalize(empty)
+        assert note.text == "" and note.n_chars == 0
+
+
+def test_hostile_input_is_capped_not_refused() -> None:
+    note = normalize("spam " * 200_000 + "\ud800\u202e\x00")
+    assert note.n_chars == MAX_CHARS
+    assert note.text.startswith("spam spam")
+
+
+def test_lone_surrogates_and_controls_are_removed() -> None:
+    note = normalize("good\ud800 note\x07\u202e")
+    assert note.text == "good note"
+    assert note.n_invisible == 3
+
+
+def test_numbers_and_initials_are_not_evasions() -> None:
+    assert normalize("version 1.2.3 of the U.S.A. report, 2 kids").text == "version 1 2 3 of the usa report 2 kids"
+    assert normalize("web3 and 5g and b2b").text == "web3 and 5g and b2b"
