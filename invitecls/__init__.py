@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "classify",
     "classify_many",
+    "classify_stream",
     "Prediction",
     "load_model",
     "save_model",
@@ -43,6 +44,7 @@ __all__ = [
 _WHERE = {
     "classify": "invitecls._api",
     "classify_many": "invitecls._api",
+    "classify_stream": "invitecls._api",
     "Prediction": "invitecls._api",
     "default_model": "invitecls._api",
     "train": "invitecls._api",
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
         Prediction,
         classify,
         classify_many,
+        classify_stream,
         default_model,
         evaluate,
         load_corpus,

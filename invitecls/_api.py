@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -28,6 +29,7 @@ __all__ = [
     "Evaluation",
     "classify",
     "classify_many",
+    "classify_stream",
     "default_model",
     "train",
     "evaluate",
@@ -39,7 +41,7 @@ __all__ = [
 ModelLike = Union["InviteClassifier", CompiledModel, str, "os.PathLike[str]", None]
 
 #: Notes per vectorised chunk in ``classify_many``: bounds memory, not speed.
-CHUNK_SIZE = 4096
+CHUNK_SIZE = 1024
 
 _default_lock = threading.Lock()
 _default: InviteClassifier | None = None
@@ -47,7 +49,7 @@ _default_compiled: CompiledModel | None = None
 _loaded: dict[str, CompiledModel] = {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prediction:
     """The verdict on one connection request.
 
@@ -200,6 +202,7 @@ def classify_many(
     mutual_connections: Iterable[int | None] | None = None,
     *,
     model: ModelLike = None,
+    n_jobs: int | None = None,
 ) -> list[Prediction]:
     """Classify many connection requests at once.
 
@@ -216,6 +219,10 @@ def classify_many(
         unknown.
     model : InviteClassifier, path or None
         None uses the shipped model.
+    n_jobs : int or None, default=None
+        Worker processes for a large batch (-1: one per core). None or 1 works
+        in this process; so does any batch under 20,000 notes, where starting
+        workers costs more than it saves.
 
     Returns
     -------
@@ -232,9 +239,85 @@ def classify_many(
             raise ValueError(f"{len(texts)} messages but {len(values)} mutual_connections")
         counts = np.asarray([check_mutual(v, i) for i, v in enumerate(values)], dtype=float)
     resolved = _resolve(model)
+    workers = _workers(n_jobs, len(texts))
+    if workers > 1:
+        from joblib import Parallel, delayed
+
+        bounds = np.linspace(0, len(texts), workers + 1).astype(int)
+        parts = Parallel(n_jobs=workers)(
+            delayed(_predict_all)(resolved, texts[a:b], counts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])
+        )
+        return [p for part in parts for p in part]
+    return _predict_all(resolved, texts, counts)
+
+
+def classify_stream(
+    messages: Iterable[str | None],
+    mutual_connections: Iterable[int | None] | None = None,
+    *,
+    model: ModelLike = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Prediction]:
+    """Classify notes as they come, in vectorised chunks: memory stays flat.
+
+    Parameters
+    ----------
+    messages : iterable of str or None
+        Read lazily, ``chunk_size`` at a time (a generator over a huge file is fine).
+    mutual_connections : iterable of int or None, optional
+        Read alongside ``messages``; None when all counts are unknown.
+    model : InviteClassifier, path or None
+        None uses the shipped model.
+    chunk_size : int, default=1024
+        Notes classified together.
+
+    Yields
+    ------
+    Prediction
+        In the order of ``messages``.
+    """
+    resolved = _resolve(model)
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be >= 1")
+    notes = iter(messages)
+    counts = iter(mutual_connections) if mutual_connections is not None else None
+    position = 0
+    while True:
+        chunk = list(islice(notes, chunk_size))
+        if not chunk:
+            if counts is not None and next(counts, _END) is not _END:
+                raise ValueError(f"more mutual_connections than messages (after {position})")
+            return
+        texts = [check_message(m, position + i, allow_missing=True) for i, m in enumerate(chunk)]
+        if counts is None:
+            values = np.full(len(texts), math.nan)
+        else:
+            raw = list(islice(counts, len(texts)))
+            if len(raw) != len(texts):
+                raise ValueError(f"fewer mutual_connections than messages (at position {position + len(raw)})")
+            values = np.asarray([check_mutual(v, position + i) for i, v in enumerate(raw)], dtype=float)
+        yield from _predict(resolved, texts, values)
+        position += len(texts)
+
+
+_END = object()
+
+#: Below this many notes, classify_many stays in one process.
+PARALLEL_MIN = 20_000
+
+
+def _workers(n_jobs: int | None, n: int) -> int:
+    if n_jobs is None or n_jobs == 1 or n < PARALLEL_MIN:
+        return 1
+    cores = os.cpu_count() or 1
+    wanted = cores if n_jobs < 0 else n_jobs
+    return max(1, min(wanted, cores, n // CHUNK_SIZE))
+
+
+def _predict_all(model: CompiledModel, texts: list[str], counts: np.ndarray) -> list[Prediction]:
     out: list[Prediction] = []
     for start in range(0, len(texts), CHUNK_SIZE):
-        out.extend(_predict(resolved, texts[start : start + CHUNK_SIZE], counts[start : start + CHUNK_SIZE]))
+        out.extend(_predict(model, texts[start : start + CHUNK_SIZE], counts[start : start + CHUNK_SIZE]))
     return out
 
 
@@ -243,7 +326,7 @@ def _predict(model: CompiledModel, texts: list[str], counts: np.ndarray) -> list
         return []
     model.prepare_stems()
     batch = prepare(texts, counts)
-    matrix, similarity, best = model.transform(batch)
+    matrix, similarity, best = model.transform_one(batch) if len(texts) == 1 else model.transform(batch)
     proba = model.predict_proba(matrix)
     labels = model.labels(proba)
     actions = model.actions(batch, matrix, proba)

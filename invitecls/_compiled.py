@@ -19,7 +19,19 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from invitecls._fast import CharTable, WordTable, _Tfidf, char_tfidf, unseen_share, word_tfidf
+from invitecls._fast import (
+    CharTable,
+    WordTable,
+    _Tfidf,
+    char_row,
+    char_tfidf,
+    nearest_template,
+    template_scores,
+    templates_by_feature,
+    unseen_share,
+    word_row,
+    word_tfidf,
+)
 from invitecls._prepare import DENSE_NAMES, Batch, dense_features
 from invitecls._templates import Template
 from invitecls._tokenize import seed_stems
@@ -59,6 +71,12 @@ class CompiledModel:
     intercept: np.ndarray
     surface: dict[str, str]
     stems: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledModel(classes={self.classes}, threshold={self.threshold:.3f}, "
+            f"n_word_features={self.n_word_features}, n_char_features={self.n_char_features})"
+        )
 
     # ------------------------------------------------------------- build
 
@@ -106,15 +124,36 @@ class CompiledModel:
         """Feature matrix, template similarity and nearest template of a batch."""
         words = word_tfidf(self.words, batch.stems)
         chars = char_tfidf(self.chars, batch.canon)
-        sims = (chars @ self.template_matrix.T).toarray()
-        if sims.shape[1]:
-            best = sims.argmax(axis=1)
-            similarity = np.clip(sims[np.arange(len(batch)), best], 0.0, 1.0)
-        else:
-            best = np.zeros(len(batch), dtype=int)
-            similarity = np.zeros(len(batch))
+        char_rows = np.repeat(np.arange(len(batch)), np.diff(chars.indptr))
+        scores = template_scores(char_rows, chars.indices, chars.data, len(batch), self.templates_by_feature)
+        similarity, best = nearest_template(scores)
         dense = dense_features(batch, similarity, unseen_share(self.words.vocabulary, batch.stems))
         return sp.hstack([words, chars, sp.csr_matrix(dense)], format="csr"), similarity, best
+
+    @property
+    def templates_by_feature(self) -> sp.csr_matrix:
+        """The template matrix transposed (features x templates), computed once."""
+        cached: sp.csr_matrix | None = getattr(self, "_templates_t", None)
+        if cached is None:
+            cached = templates_by_feature(self.template_matrix)
+            object.__setattr__(self, "_templates_t", cached)  # a cache, not a field
+        return cached
+
+    def transform_one(self, batch: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """``transform`` for a batch of one note, without the batch machinery (same values)."""
+        word_cols, word_vals = word_row(self.words, batch.stems[0])
+        char_cols, char_vals = char_row(self.chars, batch.canon[0])
+        n_words, n_chars = self.n_word_features, self.n_char_features
+        rows = np.zeros(len(char_cols), dtype=np.int64)
+        scores = template_scores(rows, char_cols, char_vals, 1, self.templates_by_feature)
+        similarity, best = nearest_template(scores)
+        dense = dense_features(batch, similarity, unseen_share(self.words.vocabulary, batch.stems))[0]
+        dense_cols = np.flatnonzero(dense)
+        columns = np.concatenate([word_cols, n_words + char_cols, n_words + n_chars + dense_cols])
+        values = np.concatenate([word_vals, char_vals, dense[dense_cols]])
+        n_features = n_words + n_chars + len(dense)
+        matrix = sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, n_features))
+        return matrix, similarity, best
 
     def decision_function(self, matrix: sp.csr_matrix) -> np.ndarray:
         """Log-odds, as the logistic regression computes them."""
@@ -198,6 +237,7 @@ class CompiledModel:
             "word_terms": _text("\n".join(term for term, _ in vocabulary)),
             "word_names": _text("\n".join(self.word_names)),
             "word_idf": self.words.tfidf.idf,
+            "char_terms": _text("\n".join(self.chars.terms)),
             "char_hashes": self.chars.hashes,
             "char_columns": self.chars.columns,
             "char_idf": self.chars.tfidf.idf,
@@ -233,6 +273,7 @@ class CompiledModel:
             n_features=int(meta["n_char_features"]),
             ngram_range=tuple(meta["char_ngram_range"]),  # type: ignore[arg-type]
             tfidf=_Tfidf(idf=data["char_idf"], **meta["char_tfidf"]),
+            terms=tuple(_untext(data["char_terms"]).split("\n")) if data["char_terms"].size else (),
         )
         template_matrix = sp.csr_matrix(
             (data["template_data"], data["template_indices"], data["template_indptr"]),

@@ -19,6 +19,7 @@ without loading scikit-learn.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,19 @@ import scipy.sparse as sp
 
 from invitecls._tokenize import word_ngrams
 
-__all__ = ["CharTable", "WordTable", "char_tfidf", "word_tfidf", "unseen_share", "l2_normalize"]
+__all__ = [
+    "CharTable",
+    "WordTable",
+    "char_tfidf",
+    "word_tfidf",
+    "unseen_share",
+    "l2_normalize",
+    "templates_by_feature",
+    "template_scores",
+    "nearest_template",
+    "char_row",
+    "word_row",
+]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
@@ -48,6 +61,7 @@ class CharTable:
     n_features: int
     ngram_range: tuple[int, int]
     tfidf: _Tfidf
+    terms: tuple[str, ...] = ()  # the n-grams by column, for one note at a time
 
     @classmethod
     def from_terms(
@@ -67,12 +81,16 @@ class CharTable:
                 h = h * _MULT + np.uint64(n)
             hashes[chosen] = h
         order = np.argsort(hashes, kind="stable")
+        by_column = [""] * len(terms)
+        for term, column in zip(terms, np.asarray(columns).tolist()):
+            by_column[column] = term
         return cls(
             hashes=hashes[order],
             columns=np.asarray(columns, dtype=np.int64)[order],
             n_features=len(terms),
             ngram_range=(int(ngram_range[0]), int(ngram_range[1])),
             tfidf=tfidf,
+            terms=tuple(by_column),
         )
 
     @classmethod
@@ -121,6 +139,46 @@ def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     norms[norms == 0.0] = 1.0
     matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
     return matrix
+
+
+def templates_by_feature(template_matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The templates' character matrix transposed: one row per n-gram, its templates in columns."""
+    transposed = sp.csr_matrix(template_matrix.T)
+    transposed.sort_indices()
+    return transposed
+
+
+def template_scores(
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int, by_feature: sp.csr_matrix
+) -> np.ndarray:
+    """Dot products of notes' character vectors with every template.
+
+    The entries (``rows``, ``columns``, ``values``) are a CSR matrix's, row by
+    row. Each product is added in entry order, as a sparse matrix product adds
+    them, and one function serves every path, so that the same note gets the
+    same similarity to the last bit however it is classified.
+    """
+    n_templates = by_feature.shape[1]
+    out = np.zeros(n_rows * n_templates)
+    if len(columns):
+        starts, ends = by_feature.indptr[columns], by_feature.indptr[columns + 1]
+        lengths = ends - starts
+        keep = lengths > 0
+        if keep.any():
+            entry = np.repeat(np.flatnonzero(keep), lengths[keep])
+            offset = np.arange(len(entry)) - np.repeat(np.cumsum(lengths[keep]) - lengths[keep], lengths[keep])
+            position = starts[entry] + offset
+            products = values[entry] * by_feature.data[position]
+            np.add.at(out, rows[entry] * n_templates + by_feature.indices[position], products)
+    return out.reshape(n_rows, n_templates)
+
+
+def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Similarity to the nearest template (clipped to 0-1) and its index."""
+    if scores.shape[1] == 0:
+        return np.zeros(scores.shape[0]), np.zeros(scores.shape[0], dtype=int)
+    best = scores.argmax(axis=1)
+    return np.clip(scores[np.arange(scores.shape[0]), best], 0.0, 1.0), best
 
 
 def _finish(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tfidf: _Tfidf) -> sp.csr_matrix:
@@ -201,3 +259,49 @@ def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.
         if stems:
             out[i] = sum(1 for s in stems if s not in vocabulary) / len(stems)
     return out
+
+
+# ---------------------------------------------------------------- one note
+#
+# Classifying one note at a time, numpy's per-call overhead outweighs the work.
+# These compute the same row as the batch functions above, with the same
+# arithmetic in the same order (counts, log + 1, * idf, squares summed left to
+# right, one square root, one division per entry), so that ``classify`` and
+# ``classify_many`` agree to the last bit.
+
+def _row(counts: Counter[int], tfidf: _Tfidf) -> tuple[np.ndarray, np.ndarray]:
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    ordered = sorted(counts.items())
+    columns = np.array([c for c, _ in ordered], dtype=np.int64)
+    data = np.array([n for _, n in ordered], dtype=np.float64)
+    if tfidf.sublinear_tf:
+        np.log(data, data)
+        data += 1.0
+    data *= tfidf.idf[columns]
+    if tfidf.l2:
+        total = 0.0
+        for square in (data * data).tolist():
+            total += square
+        if total != 0.0:
+            data /= np.sqrt(total)
+    return columns, data
+
+
+def char_row(table: CharTable, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and values of one note's character block."""
+    index: dict[str, int] | None = getattr(table, "_index", None)
+    if index is None:
+        index = {term: column for column, term in enumerate(table.terms)}
+        object.__setattr__(table, "_index", index)  # a cache, not a field
+    low, high = table.ngram_range
+    get = index.get
+    found = [get(text[i : i + n]) for n in range(low, min(high, len(text)) + 1) for i in range(len(text) - n + 1)]
+    return _row(Counter(c for c in found if c is not None), table.tfidf)
+
+
+def word_row(table: WordTable, stems: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and values of one note's word block."""
+    get = table.vocabulary.get
+    found = [get(gram) for gram in word_ngrams(stems, table.ngram_range)]
+    return _row(Counter(c for c in found if c is not None), table.tfidf)

@@ -29,7 +29,16 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from invitecls._fast import CharTable, WordTable, char_tfidf, unseen_share, word_tfidf
+from invitecls._fast import (
+    CharTable,
+    WordTable,
+    char_tfidf,
+    nearest_template,
+    template_scores,
+    templates_by_feature,
+    unseen_share,
+    word_tfidf,
+)
 from invitecls._normalize import normalize_one
 from invitecls._prepare import CUE_NAMES, DENSE_NAMES, Batch, dense_features, prepare
 from invitecls._templates import Template, default_templates
@@ -59,7 +68,7 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
     ----------
     word_ngram_range : tuple of int, default=(1, 2)
         Range of word n-grams (over stems).
-    char_ngram_range : tuple of int, default=(2, 5)
+    char_ngram_range : tuple of int, default=(3, 5)
         Range of character n-grams (across word boundaries: "d like" is one).
     min_df : int or float, default=2
         Minimum document frequency of a word or character n-gram.
@@ -96,7 +105,7 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         self,
         *,
         word_ngram_range: tuple[int, int] = (1, 2),
-        char_ngram_range: tuple[int, int] = (2, 5),
+        char_ngram_range: tuple[int, int] = (3, 5),
         min_df: int | float = 2,
         max_features: int | None = 60_000,
         sublinear_tf: bool = True,
@@ -211,11 +220,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
 
     def template_similarity_from_chars(self, chars: sp.spmatrix) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity to the nearest template, from the character block."""
-        sims = (chars @ self.template_matrix_.T).toarray()
-        if sims.shape[1] == 0:
-            return np.zeros(sims.shape[0]), np.zeros(sims.shape[0], dtype=int)
-        best = sims.argmax(axis=1)
-        return np.clip(sims[np.arange(sims.shape[0]), best], 0.0, 1.0), best
+        chars = sp.csr_matrix(chars)
+        rows = np.repeat(np.arange(chars.shape[0]), np.diff(chars.indptr))
+        by_feature = templates_by_feature(self.template_matrix_)
+        return nearest_template(template_scores(rows, chars.indices, chars.data, chars.shape[0], by_feature))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output features: ``word:…``, ``char:…``, then the dense block.

@@ -139,7 +139,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         self,
         *,
         word_ngram_range: tuple[int, int] = (1, 2),
-        char_ngram_range: tuple[int, int] = (2, 5),
+        char_ngram_range: tuple[int, int] = (3, 5),
         min_df: int | float = 2,
         max_features: int | None = 60_000,
         sublinear_tf: bool = True,

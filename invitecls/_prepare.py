@@ -75,6 +75,8 @@ DENSE_NAMES = (
 )
 _PITCH_CUES = ("pitch_offer", "call_to_action", "outcome_claims", "money_scheme", "recruiting_vague")
 _CONTEXT_CUES = ("event", "past_interaction", "shared", "content")
+_PITCH_INDEX = [CUE_NAMES.index(c) for c in _PITCH_CUES]
+_CONTEXT_INDEX = [CUE_NAMES.index(c) for c in _CONTEXT_CUES]
 _SIGNAL = {name: i for i, name in enumerate(SIGNAL_NAMES)}
 
 
@@ -226,15 +228,48 @@ def cue_counts(canon: list[str]) -> np.ndarray:
     return out
 
 
+_LOG1P_TABLE_SIZE = 4096
+
+
+@lru_cache(maxsize=1)
+def _log1p_table() -> np.ndarray:
+    return np.log1p(np.arange(_LOG1P_TABLE_SIZE, dtype=np.float64))
+
+
+def log1p_counts(values: np.ndarray) -> np.ndarray:
+    """log1p of non-negative whole numbers, by table where it can.
+
+    Every path (batch, one note, scikit-learn) takes its logarithms of counts
+    from here, so that a note gets the same features to the last bit however
+    it is classified.
+    """
+    table = _log1p_table()
+    values = np.asarray(values, dtype=np.float64)
+    small = values < _LOG1P_TABLE_SIZE
+    if small.all():
+        return table[values.astype(np.int64)]
+    out = np.log1p(values)
+    out[small] = table[values[small].astype(np.int64)]
+    return out
+
+
+def _log1p_count(value: float) -> float:
+    if value < _LOG1P_TABLE_SIZE:
+        return float(_log1p_table()[int(value)])
+    return float(np.log1p(np.float64(value)))
+
+
 def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | None = None) -> np.ndarray:
     """The dense block, in ``DENSE_NAMES`` order."""
     n = len(batch)
+    if n == 1:
+        return dense_row(batch, float(similarity[0]), 0.0 if unseen is None else float(unseen[0]))[None, :]
     m = batch.mutual
     known = ~np.isnan(m)
     mk = np.where(known, m, 0.0)
     empty = np.fromiter((not t for t in batch.canon), dtype=float, count=n)
     generic = np.maximum(similarity, empty)
-    lm = np.log1p(mk)
+    lm = log1p_counts(mk)
     sig = batch.signals
     n_words = np.fromiter((len(s) for s in batch.stems), dtype=float, count=n)
     n_chars = np.fromiter((len(t) for t in batch.canon), dtype=float, count=n)
@@ -255,20 +290,64 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
         generic * (~known),
         # Lengths of the canonical text: case, extra whitespace and hidden
         # characters must not move the score.
-        np.log1p(n_chars),
-        np.log1p(n_words),
-        np.log1p(sig[:, _SIGNAL["n_emoji"]]),
+        log1p_counts(n_chars),
+        log1p_counts(n_words),
+        log1p_counts(sig[:, _SIGNAL["n_emoji"]]),
         np.minimum(sig[:, _SIGNAL["n_links"]], 1.0),
         sig[:, _SIGNAL["has_question"]],
-        np.log1p(sig[:, _SIGNAL["n_exclaim"]]),
+        log1p_counts(sig[:, _SIGNAL["n_exclaim"]]),
         sig[:, _SIGNAL["has_money"]],
         sig[:, _SIGNAL["has_percent"]],
-        np.log1p(sig[:, _SIGNAL["n_numbers"]]),
+        log1p_counts(sig[:, _SIGNAL["n_numbers"]]),
         np.zeros(n) if unseen is None else unseen,
     ]
     cues = cue_counts(batch.canon)
-    pitch = cues[:, [CUE_NAMES.index(c) for c in _PITCH_CUES]].sum(axis=1)
-    context = cues[:, [CUE_NAMES.index(c) for c in _CONTEXT_CUES]].sum(axis=1)
+    pitch = cues[:, _PITCH_INDEX].sum(axis=1)
+    context = cues[:, _CONTEXT_INDEX].sum(axis=1)
     # A pitch stays a pitch when it names a shared context: the product lets
     # the model learn that a context does not excuse a pitch.
     return np.column_stack([*columns, cues, pitch * context])
+
+
+def dense_row(batch: Batch, similarity: float, unseen: float) -> np.ndarray:
+    """``dense_features`` of a batch of one note, in plain floats (same values; tested)."""
+    count = float(batch.mutual[0])
+    known = count == count  # not NaN
+    mk = count if known else 0.0
+    text = batch.canon[0]
+    empty = 0.0 if text else 1.0
+    generic = similarity if similarity >= empty else empty
+    lm = _log1p_count(mk)
+    sig = batch.signals[0]
+    many = 1.0 if known and mk >= 10 else 0.0
+    few = 1.0 if known and mk <= 5 else 0.0
+    cues = cue_counts(batch.canon)[0]
+    pitch = float(cues[_PITCH_INDEX].sum())
+    context = float(cues[_CONTEXT_INDEX].sum())
+    values = [
+        similarity,
+        empty,
+        generic,
+        lm,
+        0.0 if known else 1.0,
+        1.0 if known and mk == 0 else 0.0,
+        1.0 if known and 1 <= mk <= 5 else 0.0,
+        1.0 if known and 6 <= mk <= 9 else 0.0,
+        1.0 if known and 10 <= mk <= 49 else 0.0,
+        1.0 if known and mk >= 50 else 0.0,
+        generic * lm,
+        generic * many,
+        generic * few,
+        generic * (0.0 if known else 1.0),
+        _log1p_count(len(text)),
+        _log1p_count(len(batch.stems[0])),
+        _log1p_count(float(sig[_SIGNAL["n_emoji"]])),
+        min(float(sig[_SIGNAL["n_links"]]), 1.0),
+        float(sig[_SIGNAL["has_question"]]),
+        _log1p_count(float(sig[_SIGNAL["n_exclaim"]])),
+        float(sig[_SIGNAL["has_money"]]),
+        float(sig[_SIGNAL["has_percent"]]),
+        _log1p_count(float(sig[_SIGNAL["n_numbers"]])),
+        unseen,
+    ]
+    return np.concatenate([np.array(values), cues, [pitch * context]])
