@@ -6,8 +6,8 @@ import math
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -25,17 +25,17 @@ if TYPE_CHECKING:
     from invitecls._model import InviteClassifier
 
 __all__ = [
-    "Prediction",
     "Evaluation",
+    "GuardResult",
+    "Prediction",
     "classify",
     "classify_many",
     "classify_stream",
+    "compare_on_genuine",
     "default_model",
-    "train",
     "evaluate",
     "load_corpus",
-    "compare_on_genuine",
-    "GuardResult",
+    "train",
 ]
 
 ModelLike = Union["InviteClassifier", CompiledModel, str, "os.PathLike[str]", None]
@@ -245,7 +245,7 @@ def classify_many(
 
         bounds = np.linspace(0, len(texts), workers + 1).astype(int)
         parts = Parallel(n_jobs=workers)(
-            delayed(_predict_all)(resolved, texts[a:b], counts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])
+            delayed(_predict_all)(resolved, texts[a:b], counts[a:b]) for a, b in pairwise(bounds)
         )
         return [p for part in parts for p in part]
     return _predict_all(resolved, texts, counts)

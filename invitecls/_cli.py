@@ -132,13 +132,11 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     width = max(len(c) for c in report.labels) + 2
     out.write(f"\n{'class':<{width}}precision  recall  f1     support\n")
     for label, row in report.per_class.items():
-        out.write(
-            f"{label:<{width}}{row['precision']:<11.3f}{row['recall']:<8.3f}{row['f1']:<7.3f}{row['support']}\n"
-        )
+        out.write(f"{label:<{width}}{row['precision']:<11.3f}{row['recall']:<8.3f}{row['f1']:<7.3f}{row['support']}\n")
     out.write("\nconfusion (rows: true, columns: predicted)\n")
     out.write(" " * width + "".join(f"{c:>{width}}" for c in report.labels) + "\n")
-    for label, row in report.confusion.items():
-        out.write(f"{label:<{width}}" + "".join(f"{row[c]:>{width}}" for c in report.labels) + "\n")
+    for label, counts in report.confusion.items():
+        out.write(f"{label:<{width}}" + "".join(f"{counts[c]:>{width}}" for c in report.labels) + "\n")
     return EXIT_OK
 
 

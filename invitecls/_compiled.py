@@ -39,7 +39,7 @@ from invitecls._tokenize import seed_stems
 if TYPE_CHECKING:
     from invitecls._model import InviteClassifier
 
-__all__ = ["CompiledModel", "KNOWN_SENDER_COUNT", "COMPILED_FORMAT"]
+__all__ = ["COMPILED_FORMAT", "KNOWN_SENDER_COUNT", "CompiledModel"]
 
 COMPILED_FORMAT = 1
 #: A shared-connection count that marks the sender as someone the recipient
@@ -157,7 +157,7 @@ class CompiledModel:
 
     def decision_function(self, matrix: sp.csr_matrix) -> np.ndarray:
         """Log-odds, as the logistic regression computes them."""
-        scores = np.asarray(matrix @ self.coef.T) + self.intercept
+        scores: np.ndarray = np.asarray(matrix @ self.coef.T) + self.intercept
         return scores.reshape(-1) if scores.shape[1] == 1 else scores
 
     def predict_proba(self, matrix: sp.csr_matrix) -> np.ndarray:
@@ -165,17 +165,22 @@ class CompiledModel:
         decision = self.decision_function(matrix)
         if decision.ndim == 1:
             p = _expit(decision)
-            return np.vstack([1 - p, p]).T
+            binary: np.ndarray = np.vstack([1 - p, p]).T
+            return binary
         shifted = decision - decision.max(axis=1).reshape(-1, 1)
         exp = np.exp(shifted)
-        return exp / exp.sum(axis=1).reshape(-1, 1)  # type: ignore[no-any-return]
+        softmax: np.ndarray = exp / exp.sum(axis=1).reshape(-1, 1)
+        return softmax
 
     def labels(self, proba: np.ndarray) -> np.ndarray:
         """Labels, applying the stored threshold to a binary task."""
         classes = np.asarray(self.classes, dtype=object)
+        chosen: np.ndarray
         if len(classes) == 2:
-            return np.where(proba[:, 1] >= self.threshold, classes[1], classes[0])
-        return classes[np.argmax(proba, axis=1)]  # type: ignore[no-any-return]
+            chosen = np.where(proba[:, 1] >= self.threshold, classes[1], classes[0])
+        else:
+            chosen = classes[np.argmax(proba, axis=1)]
+        return chosen
 
     def actions(self, batch: Batch, matrix: sp.csr_matrix, proba: np.ndarray) -> list[str | None]:
         """``accept``, ``ask`` or ``decline`` per note (None outside the default task).
@@ -191,7 +196,9 @@ class CompiledModel:
             return [None] * len(proba)
         p = proba[:, 1]
         actions = np.where(
-            p >= self.decline_threshold, "decline", np.where(p < self.accept_threshold, "accept", "ask")  # type: ignore[operator]
+            p >= self.decline_threshold,
+            "decline",
+            np.where(p < self.accept_threshold, "accept", "ask"),  # type: ignore[operator]
         ).astype(object)
         rows = np.flatnonzero(np.isnan(batch.mutual) & (actions == "decline"))
         if len(rows):

@@ -78,6 +78,7 @@ _TEMPLATE_UNIT = _UNIT_NAMES.index("template")
 _DENSE_INDEX = {name: i for i, name in enumerate(DENSE_NAMES)}
 _UNIT_MEMBERS = tuple(tuple(_DENSE_INDEX[m] for m in members) for members in _UNITS.values())
 
+
 def _count_words(count: float) -> str:
     if math.isnan(count):
         return "shared connections unknown"
@@ -254,8 +255,13 @@ def _explain_one(
     indices, data = matrix.indices, matrix.data
     is_char = (indices >= n_words) & (indices < first_dense)
     # The same sum of the same products, in the same order, as the batch path.
-    char_sum = float(np.bincount(np.zeros(int(is_char.sum()), dtype=np.int64),
-                                 weights=data[is_char] * model.coef[row_class, indices[is_char]], minlength=1)[0])
+    char_sum = float(
+        np.bincount(
+            np.zeros(int(is_char.sum()), dtype=np.int64),
+            weights=data[is_char] * model.coef[row_class, indices[is_char]],
+            minlength=1,
+        )[0]
+    )
     terms = [0.0] * len(DENSE_NAMES)
     dense = [0.0] * len(DENSE_NAMES)
     words: list[tuple[float, int]] = []
@@ -310,7 +316,9 @@ def _function_columns(model: CompiledModel) -> np.ndarray:
     if mask is None:
         words = _function_words()
         mask = np.fromiter(
-            (_is_function_gram(n, model.surface, words) for n in model.word_names), dtype=bool, count=len(model.word_names)
+            (_is_function_gram(n, model.surface, words) for n in model.word_names),
+            dtype=bool,
+            count=len(model.word_names),
         )
         _FUNCTION_COLUMNS[model] = mask
     return mask
@@ -333,9 +341,7 @@ def _other_label(classes: list[str], label: str) -> str:
     return others[0] if len(others) == 1 else "other"
 
 
-def _render(
-    name: str, toward: str, row: int, model: CompiledModel, batch: Batch, similarity: float, best: int
-) -> str:
+def _render(name: str, toward: str, row: int, model: CompiledModel, batch: Batch, similarity: float, best: int) -> str:
     if name.startswith("word:"):
         surface = model.surface
         gram = " ".join(surface.get(part, part) for part in name[5:].split(" "))

@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import IO
 
 __all__ = [
-    "ExportError",
-    "Export",
-    "Invitation",
     "Connection",
+    "Export",
+    "ExportError",
+    "Invitation",
     "Message",
-    "open_export",
-    "normalize_url",
     "normalize_name",
+    "normalize_url",
+    "open_export",
 ]
 
 INVITATIONS, CONNECTIONS, MESSAGES = "Invitations.csv", "Connections.csv", "messages.csv"
@@ -99,7 +99,13 @@ def normalize_name(name: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", name.casefold()).split())
 
 
-_SENT_AT_FORMATS = ("%m/%d/%y, %I:%M %p", "%m/%d/%Y, %I:%M %p", "%m/%d/%y, %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+_SENT_AT_FORMATS = (
+    "%m/%d/%y, %I:%M %p",
+    "%m/%d/%Y, %I:%M %p",
+    "%m/%d/%y, %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+)
 
 
 def parse_sent_at(value: str) -> str:
@@ -167,7 +173,9 @@ class Export:
         finally:
             raw.close()
 
-    def rows(self, name: str, required: Sequence[str], optional: Sequence[str] = ()) -> Iterator[tuple[int, dict[str, str]]]:
+    def rows(
+        self, name: str, required: Sequence[str], optional: Sequence[str] = ()
+    ) -> Iterator[tuple[int, dict[str, str]]]:
         """Stream the rows of a file as dicts keyed by the wanted column names.
 
         The header is the first row that holds every required column (matched
@@ -186,7 +194,9 @@ class Export:
                 cells = [c.strip().casefold() for c in row]
                 missing = [c for c in required if c.casefold() not in cells]
                 if not missing:
-                    header_index = {c: cells.index(c.casefold()) for c in (*required, *optional) if c.casefold() in cells}
+                    header_index = {
+                        c: cells.index(c.casefold()) for c in (*required, *optional) if c.casefold() in cells
+                    }
                     break
                 if len(set(cells) & {c.casefold() for c in (*required, *optional)}) > len(best):
                     best = [c for c in required if c.casefold() not in cells]

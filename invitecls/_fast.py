@@ -31,15 +31,15 @@ from invitecls._tokenize import word_ngrams
 __all__ = [
     "CharTable",
     "WordTable",
-    "char_tfidf",
-    "word_tfidf",
-    "unseen_share",
-    "l2_normalize",
-    "templates_by_feature",
-    "template_scores",
-    "nearest_template",
     "char_row",
+    "char_tfidf",
+    "l2_normalize",
+    "nearest_template",
+    "template_scores",
+    "templates_by_feature",
+    "unseen_share",
     "word_row",
+    "word_tfidf",
 ]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -72,8 +72,8 @@ class CharTable:
         lengths = np.fromiter((len(t) for t in terms), dtype=np.int64, count=len(terms))
         for n in np.unique(lengths):
             chosen = np.flatnonzero(lengths == n)
-            codes = np.frombuffer("".join(terms[i] for i in chosen).encode("utf-32-le"), dtype=np.uint32)
-            codes = codes.astype(np.uint64).reshape(len(chosen), int(n))
+            raw = np.frombuffer("".join(terms[i] for i in chosen).encode("utf-32-le"), dtype=np.uint32)
+            codes = raw.astype(np.uint64).reshape(len(chosen), int(n))
             h = np.zeros(len(chosen), dtype=np.uint64)
             with np.errstate(over="ignore"):
                 for k in range(int(n)):
@@ -125,7 +125,9 @@ def tfidf_of(vectorizer: Any) -> _Tfidf:
     """The TF-IDF settings of a fitted vectorizer."""
     if vectorizer.binary or not vectorizer.use_idf or vectorizer.norm not in ("l2", None):
         raise ValueError("the fast path reproduces TF-IDF with idf and l2 (or no) norm only")
-    return _Tfidf(idf=np.asarray(vectorizer.idf_), sublinear_tf=bool(vectorizer.sublinear_tf), l2=vectorizer.norm == "l2")
+    return _Tfidf(
+        idf=np.asarray(vectorizer.idf_), sublinear_tf=bool(vectorizer.sublinear_tf), l2=vectorizer.norm == "l2"
+    )
 
 
 def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -197,7 +199,7 @@ def _finish(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tfidf:
 
 def _hash_windows(codes: np.ndarray, n: int) -> np.ndarray:
     count = len(codes) - n + 1
-    h = np.zeros(count, dtype=np.uint64)
+    h: np.ndarray = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k in range(n):
             h = h * _MULT + codes[k : k + count] + np.uint64(1)
@@ -268,6 +270,7 @@ def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.
 # arithmetic in the same order (counts, log + 1, * idf, squares summed left to
 # right, one square root, one division per entry), so that ``classify`` and
 # ``classify_many`` agree to the last bit.
+
 
 def _row(counts: Counter[int], tfidf: _Tfidf) -> tuple[np.ndarray, np.ndarray]:
     if not counts:

@@ -45,7 +45,7 @@ from invitecls._templates import Template, default_templates
 from invitecls._tokenize import word_ngrams
 from invitecls._validation import as_notes
 
-__all__ = ["InviteFeatures", "WordAnalyzer", "DENSE_NAMES", "CUE_NAMES", "Batch", "prepare"]
+__all__ = ["CUE_NAMES", "DENSE_NAMES", "Batch", "InviteFeatures", "WordAnalyzer", "prepare"]
 
 # Fast-path tables per fitted word vectorizer: built on first use, never pickled.
 _TABLES: weakref.WeakKeyDictionary[Any, tuple[WordTable, CharTable]] = weakref.WeakKeyDictionary()
@@ -151,7 +151,7 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         """Fit on notes already normalised with ``prepare``."""
         if len(batch) == 0:
             raise ValueError("cannot fit on zero notes")
-        common = dict(min_df=self.min_df, max_features=self.max_features, sublinear_tf=self.sublinear_tf)
+        common = {"min_df": self.min_df, "max_features": self.max_features, "sublinear_tf": self.sublinear_tf}
         min_df = self.min_df if isinstance(self.min_df, float) or len(batch) >= self.min_df else 1
         common["min_df"] = min_df
         self.word_vectorizer_ = TfidfVectorizer(
@@ -214,7 +214,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "template_matrix_")
         tables = _TABLES.get(self.word_vectorizer_)
         if tables is None:
-            tables = (WordTable.from_vectorizer(self.word_vectorizer_), CharTable.from_vectorizer(self.char_vectorizer_))
+            tables = (
+                WordTable.from_vectorizer(self.word_vectorizer_),
+                CharTable.from_vectorizer(self.char_vectorizer_),
+            )
             _TABLES[self.word_vectorizer_] = tables
         return tables
 

@@ -18,18 +18,18 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
-    "DataError",
-    "LabeledData",
-    "read_labeled",
-    "atomic_write",
     "DEFAULT_LABELS",
     "MIN_PER_CLASS",
+    "DataError",
+    "LabeledData",
+    "atomic_write",
+    "read_labeled",
 ]
 
 DEFAULT_LABELS = ("genuine", "spam")
@@ -375,8 +375,6 @@ def atomic_write(
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise

@@ -23,13 +23,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from invitecls._compiled import KNOWN_SENDER_COUNT, CompiledModel
 from invitecls._features import InviteFeatures
 from invitecls._prepare import Batch, prepare
 from invitecls._validation import as_notes
 
-__all__ = ["InviteClassifier", "DEFAULT_LABELS", "KNOWN_SENDER_COUNT", "cv_metrics"]
+__all__ = ["DEFAULT_LABELS", "KNOWN_SENDER_COUNT", "InviteClassifier", "cv_metrics"]
 
 #: The labels of the default task, as defined in the data card.
 DEFAULT_LABELS = ("genuine", "spam")
@@ -196,6 +197,12 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
     def _fit_once(self, batch: Batch, y: np.ndarray) -> tuple[InviteFeatures, LogisticRegression]:
+        # The solver's path depends on how many threads BLAS sums with: one
+        # thread makes training reproducible on any machine setting.
+        with threadpool_limits(limits=1):
+            return self._fit_once_unthreaded(batch, y)
+
+    def _fit_once_unthreaded(self, batch: Batch, y: np.ndarray) -> tuple[InviteFeatures, LogisticRegression]:
         features = self._make_features().fit_batch(batch)
         matrix = features.transform_batch(batch)[0]
         n_sparse = features.n_word_features_ + features.n_char_features_
@@ -419,15 +426,15 @@ def _nb_scale(matrix: sp.csr_matrix, positive: np.ndarray, n_sparse: int, alpha:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+    return result
 
 
 def _platt(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
     """Slope and intercept mapping scores to calibrated log-odds."""
-    model = LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), positive.astype(int))
+    with threadpool_limits(limits=1):
+        model = LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), positive.astype(int))
     slope = float(model.coef_[0, 0])
     if not np.isfinite(slope) or slope <= 0:
         return 1.0, 0.0
     return slope, float(model.intercept_[0])
-
-

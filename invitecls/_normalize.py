@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["NormalizedNote", "normalize", "MAX_CHARS", "SIGNAL_NAMES"]
+__all__ = ["MAX_CHARS", "SIGNAL_NAMES", "NormalizedNote", "normalize"]
 
 #: Only this many characters of a note are read. LinkedIn caps notes at 300
 #: characters; the cap bounds the work on hostile input, not the answer.
@@ -207,9 +207,7 @@ def _lexicon() -> frozenset[str]:
     """
     from invitecls._templates import template_texts
 
-    words: set[str] = set(
-        resources.files("invitecls._resources").joinpath("lexicon.txt").read_text("utf-8").split()
-    )
+    words: set[str] = set(resources.files("invitecls._resources").joinpath("lexicon.txt").read_text("utf-8").split())
     for text in template_texts():
         words.update(re.findall(r"[^\W\d_]+", text.lower().replace("'", "")))
     cues = json.loads(resources.files("invitecls._resources").joinpath("cues.json").read_text("utf-8"))
@@ -218,9 +216,9 @@ def _lexicon() -> frozenset[str]:
             for value in values:
                 words.update(re.findall(r"[^\W\d_]+", value))
     words.update(
-        "hello please accept request network professional profile impressive connect connecting "
-        "opportunity opportunities business investment income money free offer linkedin you your "
-        "love like would great amazing".split()
+        "hello please accept request network professional profile impressive connect connecting opportunity "
+        "opportunities business investment income money free offer linkedin you your love like would great "
+        "amazing".split()
     )
     return frozenset(w for w in words if len(w) >= 2)
 
@@ -243,7 +241,7 @@ _LINKS = re.compile(
 # Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c - o - n ... (three or more).
 _SPACED = re.compile(r"(?<![^\W_])[^\W_](?:(?:\s+|\s*[.\-_*·•|~+,'/]\s*)[^\W_]){2,}(?![^\W_])")
 _SPACED_SEPARATORS = re.compile(r"[\s.\-_*·•|~+,'/]+")
-_LEET_ONE = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t"}
+_LEET_ONE_TABLE = str.maketrans("03457", "oeast")
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|'])(?=[\w@$!|']*[^\W\d_])(?=[\w@$!|']*[013457@$!|])[\w@$!|']+\w")
 _LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
 _LEET_TABLE = str.maketrans(_LEET)
@@ -261,7 +259,9 @@ _CURRENCY = re.compile(r"[$€£¥₹₽₩]")
 _AMOUNT = re.compile(r"\d\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
 _LEET_ADJACENT = re.compile(r"[a-z][013457@$|]|[013457@$|][a-z]")
 _TLD = re.compile(r"\.(?:com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop)(?!\w)")
-_LEET_HINT = re.compile(r"[^\W\d_][013457@$!|]+[^\W\d_]|(?<![\w@$!|'])[013457@$|][^\W\d_]|[^\W\d_][013457@$|](?![\w@$!|'])")
+_LEET_HINT = re.compile(
+    r"[^\W\d_][013457@$!|]+[^\W\d_]|(?<![\w@$!|'])[013457@$|][^\W\d_]|[^\W\d_][013457@$|](?![\w@$!|'])"
+)
 _SPACED_MARKS = frozenset(".-_*·•|~+,'/")
 _NO_SIGNALS = (0.0,) * 10
 _WORDS = re.compile(r"\S+")
@@ -287,8 +287,7 @@ _NAME_END = re.compile(r"\s*(?:[,!:;.\n]|[-–—]|$)")
 # Words that start a sentence: a greeting followed by one of them has no name.
 _STARTERS = frozenset(
     "i id im ive ill we my our hope its it is thank thanks just please would saw came "
-    "ich wir je j nous jag vi jeg ik wij io noi yo eu nós nos "
-    "i'd i'm i've i'll it's".split()
+    "ich wir je j nous jag vi jeg ik wij io noi yo eu nós nos i'd i'm i've i'll it's".split()
 )
 
 
@@ -374,7 +373,7 @@ def _join_spaced(match: re.Match[str]) -> str:
     # find them again with the lexicon, also through leetspeak digits.
     candidates = [joined]
     if any(ch.isdigit() for ch in joined):
-        decoded = joined.translate(str.maketrans(_LEET_ONE))
+        decoded = joined.translate(_LEET_ONE_TABLE)
         candidates += [decoded.replace("1", "i"), decoded.replace("1", "l")]
     for candidate in candidates:
         pieces = _segment(candidate, lexicon)

@@ -36,15 +36,15 @@ if TYPE_CHECKING:
     from invitecls._model import InviteClassifier
 
 __all__ = [
+    "DEFAULT_MODEL_NAME",
     "FORMAT_VERSION",
     "ModelError",
     "ModelVersionWarning",
-    "save_model",
+    "compiled_path",
+    "load_compiled",
     "load_model",
     "metadata_path",
-    "DEFAULT_MODEL_NAME",
-    "load_compiled",
-    "compiled_path",
+    "save_model",
 ]
 
 FORMAT_VERSION = 1

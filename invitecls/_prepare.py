@@ -27,7 +27,7 @@ import numpy as np
 from invitecls._normalize import SIGNAL_NAMES, normalize_one
 from invitecls._tokenize import guess_language, stem, stemmer_name, tokenize
 
-__all__ = ["Batch", "prepare", "dense_features", "cue_counts", "DENSE_NAMES", "CUE_NAMES"]
+__all__ = ["CUE_NAMES", "DENSE_NAMES", "Batch", "cue_counts", "dense_features", "prepare"]
 
 #: Concept lexicons in ``_resources/cues.json``; each gives one count feature.
 CUE_NAMES = (
@@ -247,8 +247,9 @@ def log1p_counts(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     small = values < _LOG1P_TABLE_SIZE
     if small.all():
-        return table[values.astype(np.int64)]
-    out = np.log1p(values)
+        looked_up: np.ndarray = table[values.astype(np.int64)]
+        return looked_up
+    out: np.ndarray = np.log1p(values)
     out[small] = table[values[small].astype(np.int64)]
     return out
 

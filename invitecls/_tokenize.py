@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["guess_language", "tokenize", "stem", "word_ngrams", "stemmer_name", "seed_stems"]
+__all__ = ["guess_language", "seed_stems", "stem", "stemmer_name", "tokenize", "word_ngrams"]
 
 _PLACEHOLDER_PREFIX = "_"
 _CACHE_LIMIT = 500_000
@@ -43,7 +43,7 @@ def _tokenizer() -> Any:
     return SpaceTokenizer()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(name: str) -> Callable[[str], str]:
     from nltk.stem.snowball import SnowballStemmer
 
@@ -87,7 +87,7 @@ def guess_language(tokens: Iterable[str]) -> str | None:
             scores.update(langs)
     if not scores:
         return None
-    (best, top), *rest = scores.most_common(2) + [("", 0)]
+    (best, top), *rest = [*scores.most_common(2), ("", 0)]
     if rest[0][1] == top:
         # Danish and Norwegian share most function words; English wins ties
         # because mixed notes are mostly English with a few local words.

@@ -31,15 +31,15 @@ from invitecls._io import atomic_write
 
 __all__ = [
     "DEFAULT_REPLY",
+    "PruneRow",
     "TriageRow",
     "TriageSummary",
-    "triage",
-    "read_mutual_counts",
-    "check_reply_template",
-    "PruneRow",
-    "prune",
-    "review_candidates",
     "append_labels",
+    "check_reply_template",
+    "prune",
+    "read_mutual_counts",
+    "review_candidates",
+    "triage",
 ]
 
 DEFAULT_REPLY = (
@@ -221,7 +221,9 @@ def triage(
             counts.append(count)
         predictions = classify_many([i.message for i in chunk], counts, model=resolved)
         for invitation, count, prediction in zip(chunk, counts, predictions):
-            reply = reply_template.format(first_name=_first_name(invitation.sender)) if prediction.action == "ask" else ""
+            reply = (
+                reply_template.format(first_name=_first_name(invitation.sender)) if prediction.action == "ask" else ""
+            )
             yield TriageRow(
                 sender=invitation.sender,
                 profile_url=invitation.sender_url,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_message", "check_mutual", "as_notes"]
+__all__ = ["as_notes", "check_message", "check_mutual"]
 
 
 def _is_missing(value: Any) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from invitecls._api import ModelLike, Prediction, _resolve, classify_many
 from invitecls._compiled import CompiledModel
 
-__all__ = ["classify_dataframe", "predictions_frame", "OUTPUT_COLUMNS"]
+__all__ = ["OUTPUT_COLUMNS", "classify_dataframe", "predictions_frame"]
 
 #: Output columns, as the fields of ``Prediction`` (probabilities as ``p_<class>``).
 OUTPUT_COLUMNS = (

@@ -46,7 +46,9 @@ def test_specific_event_with_no_shared_connections_is_genuine() -> None:
 def test_flattery_and_pitches_are_spam() -> None:
     flattery = "I came across your impressive profile and would love to expand my network with professionals like you."
     assert classify(flattery, 3).label == "spam"
-    pitch = "Hi Anders, I help finance leaders at companies like Maersk cut reporting time by 40%. Open to a quick call?"
+    pitch = (
+        "Hi Anders, I help finance leaders at companies like Maersk cut reporting time by 40%. Open to a quick call?"
+    )
     assert classify(pitch, 25).label == "spam"
     assert classify(pitch, 25).action == "decline"
 
@@ -92,7 +94,7 @@ def test_classify_many_accepts_iterables_arrays_and_series() -> None:
     reference = classify_many(notes, [0, 50, None])
     assert classify_many(iter(notes), iter([0, 50, None])) == reference
     assert classify_many(np.asarray(notes, dtype=object), np.asarray([0, 50, None], dtype=object)) == reference
-    series = pd.Series(notes + [np.nan])
+    series = pd.Series([*notes, np.nan])
     counts = pd.Series([0, 50, np.nan, 3])
     from_pandas = classify_many(series, counts)
     assert from_pandas[:3] == reference
@@ -151,7 +153,7 @@ def test_no_download_at_run_time(monkeypatch) -> None:
 def test_classify_runs_without_scikit_learn_or_nltk() -> None:
     """The compiled model is all classify needs: a fast cold start."""
     code = (
-        "import sys, invitecls; p = invitecls.classify(\"Hi Anders, I'd like to connect with you on LinkedIn.\", 0); "
+        'import sys, invitecls; p = invitecls.classify("Hi Anders, I\'d like to connect with you on LinkedIn.", 0); '
         "print(p.label, any(m.startswith(('sklearn', 'nltk')) for m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -232,3 +232,9 @@ def test_data_card_tables_are_current(rows) -> None:
     card = (DATA / "README.md").read_text(encoding="utf-8")
     block = card.split("<!-- stats:begin -->\n", 1)[1].split("<!-- stats:end -->", 1)[0]
     assert block == generator.stats(generator.read_csv())
+
+
+def test_lexicon_is_current() -> None:
+    generator = load_generator()
+    shipped = (ROOT / "invitecls" / "_resources" / "lexicon.txt").read_text(encoding="utf-8")
+    assert shipped == generator.lexicon(generator.read_csv())

@@ -114,7 +114,9 @@ PAIRS = [
 
 
 def sources(corpus: invitecls.LabeledData) -> list[tuple[str, int | None]]:
-    notes: list[tuple[str, int | None]] = [(t.text.replace("_name_", "Anders"), 0) for t in invitecls.default_templates()]
+    notes: list[tuple[str, int | None]] = [
+        (t.text.replace("_name_", "Anders"), 0) for t in invitecls.default_templates()
+    ]
     for i, message in enumerate(corpus.messages):
         if (
             corpus.columns["split"][i] == "test"

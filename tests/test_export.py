@@ -46,7 +46,7 @@ def export_zip(tmp_path_factory) -> Path:
 def test_the_fixture_has_the_quirks() -> None:
     raw = (FIXTURE / "Invitations.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
-    assert b'webinar on rolling forecasts yesterday.\nCould' in raw  # a quoted newline
+    assert b"webinar on rolling forecasts yesterday.\nCould" in raw  # a quoted newline
     assert (FIXTURE / "Connections.csv").read_text("utf-8").startswith("Notes:")
     assert "IS MESSAGE DRAFT" in (FIXTURE / "messages.csv").read_text("utf-8")
 

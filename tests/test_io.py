@@ -149,9 +149,14 @@ def test_bom_and_crlf(tmp_path: Path) -> None:
 def test_atomic_write_keeps_the_old_file_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     target.write_text("old")
-    with pytest.raises(RuntimeError), atomic_write(target) as handle:
-        handle.write("new, half")
-        raise RuntimeError("interrupted")
+
+    def interrupted_write() -> None:
+        with atomic_write(target) as handle:
+            handle.write("new, half")
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        interrupted_write()
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
     with atomic_write(target) as handle:

@@ -173,7 +173,9 @@ def test_features_standalone() -> None:
     features = InviteFeatures(min_df=1).fit(notes)
     matrix = features.transform(notes)
     assert matrix.shape == (6, len(features.get_feature_names_out()))
-    similarity, best = features.template_similarity_from_chars(features.char_vectorizer_.transform(["hi _name_ id like to connect with you on linkedin"]))
+    similarity, best = features.template_similarity_from_chars(
+        features.char_vectorizer_.transform(["hi _name_ id like to connect with you on linkedin"])
+    )
     assert similarity[0] == pytest.approx(1.0)
     assert "connect with you" in features.templates_[best[0]].text
 
@@ -194,7 +196,7 @@ def test_each_note_is_vectorised_once(small_model, monkeypatch) -> None:
 
 
 def test_custom_templates(notes) -> None:
-    X, y, groups = notes
+    X, y, _groups = notes
     model = InviteClassifier(cv=0, templates=("Join my crypto signals group",)).fit(X, y)
     prediction = invitecls.classify("Join my crypto signals group!!", model=model)
     assert prediction.matched_template == "Join my crypto signals group"

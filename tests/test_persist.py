@@ -113,7 +113,7 @@ def test_skops_refuses_types_it_does_not_trust(tmp_path: Path, small_model) -> N
     tampered.extra_ = Payload()
     path = tmp_path / "tampered.skops"
     tampered.save(path)
-    with pytest.raises(ModelError, match="does not trust.*Payload"):
+    with pytest.raises(ModelError, match=r"does not trust.*Payload"):
         load_model(path)
 
 
@@ -135,12 +135,13 @@ def test_bad_paths(tmp_path: Path, small_model) -> None:
 
 def test_compiled_form_is_checked_and_needs_no_pickle(saved: Path, small_model) -> None:
     from invitecls._persist import compiled_path, load_compiled
-
     from invitecls._prepare import prepare
 
     compiled = load_compiled(saved)
     batch = prepare([m for m, _ in NOTES], np.array([np.nan if c is None else c for _, c in NOTES], dtype=float))
-    np.testing.assert_array_equal(compiled.predict_proba(compiled.transform(batch)[0]), small_model.predict_proba(NOTES))
+    np.testing.assert_array_equal(
+        compiled.predict_proba(compiled.transform(batch)[0]), small_model.predict_proba(NOTES)
+    )
     with np.load(compiled_path(saved), allow_pickle=False) as archive:
         assert all(archive[key].dtype != object for key in archive.files)
     data = bytearray(compiled_path(saved).read_bytes())

@@ -82,7 +82,9 @@ def test_unchanged_by_case(note: str, count: int | None, how: str) -> None:
 @given(notes, counts, st.lists(st.sampled_from([" ", "  ", "\t", "\n", "\r\n", " \n "]), min_size=1, max_size=5))
 def test_unchanged_by_extra_whitespace(note: str, count: int | None, extra: list[str]) -> None:
     parts = re.split(r"(\s+)", note)
-    spaced = extra[0] + "".join(p + extra[i % len(extra)] if p.isspace() else p for i, p in enumerate(parts)) + extra[-1]
+    spaced = (
+        extra[0] + "".join(p + extra[i % len(extra)] if p.isspace() else p for i, p in enumerate(parts)) + extra[-1]
+    )
     same(classify(spaced, count), classify(note, count))
 
 

@@ -57,7 +57,7 @@ Row = dict[str, Any]
 
 def genuine_count(rng: random.Random) -> int:
     """Shared connections of someone who knows the recipient: 10-500, log-uniform."""
-    return int(round(math.exp(rng.uniform(math.log(10), math.log(500)))))
+    return round(math.exp(rng.uniform(math.log(10), math.log(500))))
 
 
 def stranger_count(rng: random.Random) -> int:
@@ -72,7 +72,7 @@ def pitch_count(rng: random.Random) -> int | None:
         return None
     if r < 0.45:
         return stranger_count(rng)
-    return int(round(math.exp(rng.uniform(math.log(6), math.log(500)))))
+    return round(math.exp(rng.uniform(math.log(6), math.log(500))))
 
 
 # ---------------------------------------------------------------- edits
@@ -98,7 +98,7 @@ def regreet(text: str, lang: str, material: dict[str, Any], rng: random.Random) 
 
 def sign(text: str, lang: str, material: dict[str, Any], rng: random.Random) -> str:
     signoffs = material["signoffs"].get(lang)
-    if not signoffs or not text.rstrip()[-1:] in ".!?)":
+    if not signoffs or text.rstrip()[-1:] not in ".!?)":
         return text
     signoff = rng.choice(signoffs).format(sender=rng.choice(material["senders"]))
     return text.rstrip() + rng.choice(["\n", " ", "\n\n"]) + signoff
@@ -281,10 +281,7 @@ def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
             if rng.random() < 0.1:
                 text = text.lower()
             count: int | None
-            if rng.random() < 0.45:
-                count = genuine_count(rng)
-            else:
-                count = None if rng.random() < 0.4 else stranger_count(rng)
+            count = genuine_count(rng) if rng.random() < 0.45 else None if rng.random() < 0.4 else stranger_count(rng)
             add(text, count, label_generic(count), "generic", lang, group)
 
     # 3. Requests with no note.
@@ -304,7 +301,9 @@ def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
                     city=rng.choice(material["cities"]),
                 )
                 if rng.random() < 0.6:
-                    body = rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + body
+                    body = (
+                        rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + body
+                    )
                 if rng.random() < 0.4:
                     body = sign(body, lang, material, rng)
                 add(body, pitch_count(rng), "spam", "sales", lang, f"p-{lang}-{k:02d}")
@@ -315,14 +314,18 @@ def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
             for _ in range(6 if lang == "en" else 4):
                 body = frame
                 if rng.random() < 0.7:
-                    body = rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + body
+                    body = (
+                        rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + body
+                    )
                 if rng.random() < 0.3:
                     body = sign(body, lang, material, rng)
                 count = None if rng.random() < 0.3 else stranger_count(rng)
                 add(body, count, "spam", "flattery", lang, f"f-{lang}-{k:02d}")
 
     # 6. Evasions of generic notes, in the group of the note they dress up.
-    sources = [r for r in written + out if r["label"] == "spam" and r["kind"] in ("generic", "flattery") and r["message"]]
+    sources = [
+        r for r in written + out if r["label"] == "spam" and r["kind"] in ("generic", "flattery") and r["message"]
+    ]
     for source in rng.sample(sources, k=min(330, len(sources))):
         text = evade(source["message"], material, rng)
         add(text, source["mutual_connections"], "spam", source["kind"], source["lang"], source["group"])
@@ -486,7 +489,13 @@ def _pretext_pitches(rows: list[Row], material: dict[str, Any], rng: random.Rand
             text = rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + text
         if len(text) <= 300:
             out.append(
-                {**source, "message": text, "mutual_connections": pitch_count(rng), "origin": "generated", "split": "train"}
+                {
+                    **source,
+                    "message": text,
+                    "mutual_connections": pitch_count(rng),
+                    "origin": "generated",
+                    "split": "train",
+                }
             )
     return out
 

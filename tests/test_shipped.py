@@ -1,0 +1,112 @@
+"""The shipped model: its quality, its card, its reproducibility, its wheel."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import invitecls
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quality_on_the_grouped_test_split(shipped) -> None:
+    report = invitecls.evaluate(invitecls.load_corpus(split="test"))
+    assert report.macro_f1 >= 0.95
+    assert report.genuine_flagged is not None and report.genuine_flagged <= 0.02
+
+
+def test_unknown_counts_are_judged_from_the_text(shipped) -> None:
+    test = invitecls.load_corpus(split="test")
+    unknown = [i for i, c in enumerate(test.mutual_connections) if c is None]
+    labels = [test.labels[i] for i in unknown]
+    assert min(labels.count("spam"), labels.count("genuine")) >= 300  # both labels well represented
+    predictions = invitecls.classify_many([test.messages[i] for i in unknown])
+    y = np.asarray(labels) == "spam"
+    flagged = np.array([p.label == "spam" for p in predictions])
+    assert flagged[~y].mean() <= 0.025  # genuine notes with an unknown count are not taken for spam
+    assert flagged[y].mean() >= 0.85
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_model_card_figures_are_current(shipped) -> None:
+    card = load_script("model_card")
+    block, _ = card.figures()
+    text = (ROOT / "models" / "README.md").read_text(encoding="utf-8")
+    assert text.split(card.BEGIN, 1)[1].split(card.END, 1)[0] == f"\n{block}"
+
+
+def test_metadata_matches_the_files(shipped) -> None:
+    import hashlib
+    import json
+
+    meta = json.loads((ROOT / "models" / "invitecls-default.joblib.json").read_text())
+    for name, key in (
+        ("invitecls-default.joblib", "model_sha256"),
+        ("invitecls-default.joblib.npz", "compiled_sha256"),
+    ):
+        assert hashlib.sha256((ROOT / "models" / name).read_bytes()).hexdigest() == meta[key]
+    corpus = (ROOT / "data" / "invitations.csv").read_bytes()
+    assert meta["training_data"]["sha256"] == hashlib.sha256(corpus).hexdigest()
+
+
+@pytest.mark.slow
+def test_retraining_with_the_documented_command_gives_the_same_predictions(tmp_path: Path, shipped) -> None:
+    output = tmp_path / "again.joblib"
+    command = [sys.executable, "-m", "invitecls", "train", str(ROOT / "data" / "invitations.csv"), "--split", "train",
+               "--output", str(output)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    test = invitecls.load_corpus(split="test")
+    again = invitecls.load_model(output)
+    np.testing.assert_allclose(again.predict_proba(test.X), shipped.predict_proba(test.X), rtol=0, atol=1e-9)
+    assert again.threshold_ == pytest.approx(shipped.threshold_, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_the_wheel_contains_the_model_and_the_data(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            "-q",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (wheel,) = tmp_path.glob("invitecls-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in (
+        "invitecls/_models/invitecls-default.joblib",
+        "invitecls/_models/invitecls-default.joblib.npz",
+        "invitecls/_models/invitecls-default.joblib.json",
+        "invitecls/_models/README.md",
+        "invitecls/_corpus/invitations.csv",
+        "invitecls/_corpus/example_my_labels.csv",
+        "invitecls/_resources/templates.tsv",
+        "invitecls/_resources/confusables.tsv",
+        "invitecls/_resources/lexicon.txt",
+        "invitecls/py.typed",
+    ):
+        assert required in names, required
+    assert not [n for n in names if n.startswith("invitecls/_corpus/written/")]
