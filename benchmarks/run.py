@@ -43,6 +43,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent
+# English, so the Snowball stemmer runs; "FP&A" and "Trends" are not in the
+# model's stem cache, so the first classify has to import nltk.
+UNSEEN_NOTE = "Great meeting you at the FP&A Trends webinar yesterday - could we continue our chat next week?"
 sys.path.insert(0, str(ROOT))
 
 import invitecls  # noqa: E402
@@ -401,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         float(
             run_python(
                 "import time; t=time.perf_counter(); import invitecls; "
-                "invitecls.classify('Zqwerty fintastic blorpington webinar recap', 0); print(time.perf_counter()-t)"
+                f"invitecls.classify({UNSEEN_NOTE!r}, 0); print(time.perf_counter()-t)"
             )
         )
         for _ in range(2 if quick else 7)
@@ -420,16 +423,24 @@ def main(argv: list[str] | None = None) -> int:
     speed["cold_baseline"] = statistics.median(cold_base)
     print("latency done", flush=True)
 
+    # ru_maxrss survives fork and exec on Linux, so a child would report this
+    # (large) process's peak; VmHWM belongs to the child's own address space.
     memory_code = (
         "import json, resource, sys, random\n"
+        "def peak_kib():\n"
+        "    try:\n"
+        "        with open('/proc/self/status') as f:\n"
+        "            return next(int(l.split()[1]) for l in f if l.startswith('VmHWM:'))\n"
+        "    except (OSError, StopIteration):\n"
+        "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "sys.path.insert(0, {bench!r})\n"
         "from run import distinct_notes\n"
         "import invitecls\n"
         "corpus = invitecls.load_corpus()\n"
         "notes, counts = distinct_notes(corpus.messages, corpus.mutual_connections, {n})\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "before = peak_kib()\n"
         "{body}\n"
-        "print(json.dumps([before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))\n"
+        "print(json.dumps([before, peak_kib()]))\n"
     )
     stream_body = "n = 0\nfor _ in range({k}):\n    for p in invitecls.classify_stream(notes, counts):\n        n += 1"
     bodies = {
@@ -552,8 +563,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{speed['p99_invitecls'] / speed['p99_baseline']:.2f}× |",
         f"| cold start: new process, import, load, classify one note (s, median) | {speed['cold_invitecls']:.2f} | "
         f"{speed['cold_baseline']:.2f} | {speed['cold_invitecls'] / speed['cold_baseline']:.2f}× |",
-        f"| cold start with a word never seen in training (stemmer loads) (s) | {speed['cold_invitecls_unseen']:.2f} | "
-        "| |",
+        f"| cold start, a note with words never seen in training (nltk's stemmer loads) (s) | "
+        f"{speed['cold_invitecls_unseen']:.2f} | | |",
         f"| peak memory, classifying {n_batch:,} notes at once (MB, process RSS) | {peak['many']:.0f} | "
         f"{peak['baseline']:.0f} | {peak['many'] / peak['baseline']:.2f}× |",
         f"| peak memory, streaming {n_batch:,} notes with `classify_stream` (MB) | {peak['stream1']:.0f} | | |",
@@ -576,7 +587,12 @@ def main(argv: list[str] | None = None) -> int:
         ("batch throughput ≥ 1.5× baseline (b), 1 process", ratio_batch >= 1.5, f"{ratio_batch:.2f}×"),
         ("batch throughput ≥ 1.5× baseline (b), `n_jobs=2`", ratio_batch2 >= 1.5, f"{ratio_batch2:.2f}×"),
         ("single-note p50 ≤ 0.5× baseline (b)", ratio_p50 <= 0.5, f"{ratio_p50:.2f}×"),
-        ("cold start < 1.5 s", speed["cold_invitecls"] < 1.5, f"{speed['cold_invitecls']:.2f} s"),
+        ("cold start < 1.5 s, note of known words", speed["cold_invitecls"] < 1.5, f"{speed['cold_invitecls']:.2f} s"),
+        (
+            "cold start < 1.5 s, note with unseen words",
+            speed["cold_invitecls_unseen"] < 1.5,
+            f"{speed['cold_invitecls_unseen']:.2f} s",
+        ),
         (
             "model file < 5 MB",
             max(v for k, v in sizes.items() if "invitecls" in k) < 5e6,

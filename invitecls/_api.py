@@ -133,15 +133,28 @@ def _default_fast() -> CompiledModel:
     return _default_compiled
 
 
+def _stamp(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return "-"
+    return f"{stat.st_mtime_ns}:{stat.st_size}"
+
+
 def _resolve(model: ModelLike) -> CompiledModel:
     if model is None:
         return _default_fast()
     if isinstance(model, CompiledModel):
         return model
     if isinstance(model, (str, os.PathLike)):
-        key = str(Path(model).resolve())
+        path = Path(model).resolve()
+        # Keyed by modification time too, so a model retrained in place is reloaded.
+        key = f"{path}|{_stamp(path)}|{_stamp(path.with_name(path.name + '.npz'))}"
         if key not in _loaded:
-            _loaded[key] = load_compiled(model)
+            compiled_model = load_compiled(model)
+            for old in [k for k in _loaded if k.startswith(f"{path}|")]:
+                del _loaded[old]
+            _loaded[key] = compiled_model
         return _loaded[key]
     compiled = getattr(model, "compiled", None)
     if callable(compiled):

@@ -205,13 +205,21 @@ class CompiledModel:
             known = batch.take(rows)
             known.mutual = np.full(len(rows), float(KNOWN_SENDER_COUNT))
             n_dense = len(DENSE_NAMES)
-            current = matrix[rows][:, -n_dense:].toarray()
+            if len(batch) == 1:
+                # The same values as the slicing below, without building two sparse matrices.
+                first = matrix.shape[1] - n_dense
+                current = np.zeros((1, n_dense))
+                dense_entries = matrix.indices >= first
+                current[0, matrix.indices[dense_entries] - first] = matrix.data[dense_entries]
+                logit = self.decision_function(matrix)
+            else:
+                current = matrix[rows][:, -n_dense:].toarray()
+                logit = self.decision_function(matrix[rows])
             counterfactual = dense_features(
                 known,
                 current[:, DENSE_NAMES.index("template_similarity")],
                 current[:, DENSE_NAMES.index("unseen_words")],
             )
-            logit = self.decision_function(matrix[rows])
             shifted = logit + (counterfactual - current) @ self.coef[0, -n_dense:]
             rests_on_count = _expit(np.asarray(shifted).reshape(-1)) < self.threshold
             actions[rows[rests_on_count]] = "ask"

@@ -341,11 +341,21 @@ def _other_label(classes: list[str], label: str) -> str:
     return others[0] if len(others) == 1 else "other"
 
 
+_WORD_PHRASES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
 def _render(name: str, toward: str, row: int, model: CompiledModel, batch: Batch, similarity: float, best: int) -> str:
     if name.startswith("word:"):
-        surface = model.surface
-        gram = " ".join(surface.get(part, part) for part in name[5:].split(" "))
-        gram = gram.replace("_name_", "<name>").replace("_url_", "<link>")
-        gram = gram.replace("_email_", "<e-mail>").replace("_handle_", "<@handle>")
-        return f'uses "{gram}"'
+        # A word's phrase depends on the model only: the same words recur in every batch.
+        phrases = _WORD_PHRASES.get(model)
+        if phrases is None:
+            phrases = _WORD_PHRASES.setdefault(model, {})
+        phrase = phrases.get(name)
+        if phrase is None:
+            surface = model.surface
+            gram = " ".join(surface.get(part, part) for part in name[5:].split(" "))
+            gram = gram.replace("_name_", "<name>").replace("_url_", "<link>")
+            gram = gram.replace("_email_", "<e-mail>").replace("_handle_", "<@handle>")
+            phrase = phrases[name] = f'uses "{gram}"'
+        return phrase
     return _phrase(name, toward, row, model, batch, similarity, best)

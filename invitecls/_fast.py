@@ -160,19 +160,22 @@ def template_scores(
     them, and one function serves every path, so that the same note gets the
     same similarity to the last bit however it is classified.
     """
-    n_templates = by_feature.shape[1]
-    out = np.zeros(n_rows * n_templates)
-    if len(columns):
+    if n_rows == 1:
+        # One note: numpy's gathers cost less than building sparse matrices.
+        # bincount adds the products in entry order too: the same sums.
+        n_templates = by_feature.shape[1]
         starts, ends = by_feature.indptr[columns], by_feature.indptr[columns + 1]
         lengths = ends - starts
-        keep = lengths > 0
-        if keep.any():
-            entry = np.repeat(np.flatnonzero(keep), lengths[keep])
-            offset = np.arange(len(entry)) - np.repeat(np.cumsum(lengths[keep]) - lengths[keep], lengths[keep])
-            position = starts[entry] + offset
-            products = values[entry] * by_feature.data[position]
-            np.add.at(out, rows[entry] * n_templates + by_feature.indices[position], products)
-    return out.reshape(n_rows, n_templates)
+        entry = np.repeat(np.arange(len(columns)), lengths)
+        position = starts[entry] + np.arange(len(entry)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        products = values[entry] * by_feature.data[position]
+        return np.bincount(by_feature.indices[position], weights=products, minlength=n_templates)[None, :]
+    # scipy's CSR product adds each output's products in entry order, starting
+    # from zero: the sums of the docstring, computed in C.
+    indptr = np.searchsorted(rows, np.arange(n_rows + 1))
+    notes = sp.csr_matrix((values, columns, indptr), shape=(n_rows, by_feature.shape[0]))
+    scores: np.ndarray = (notes @ by_feature).toarray()
+    return scores
 
 
 def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,14 +200,82 @@ def _finish(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tfidf:
     return l2_normalize(matrix) if tfidf.l2 else matrix
 
 
-def _hash_windows(codes: np.ndarray, n: int) -> np.ndarray:
-    count = len(codes) - n + 1
-    h: np.ndarray = np.zeros(count, dtype=np.uint64)
+def _window_hashes(codes: np.ndarray, low: int, high: int) -> dict[int, np.ndarray]:
+    """Hashes of every window of ``low`` to ``high`` code points, as ``from_terms`` hashes a term.
+
+    The hash of a window of n + 1 code points extends the state of the window
+    of n, so each size costs one step, not n.
+    """
+    out: dict[int, np.ndarray] = {}
+    state = codes + np.uint64(1)
     with np.errstate(over="ignore"):
-        for k in range(n):
-            h = h * _MULT + codes[k : k + count] + np.uint64(1)
-        h = h * _MULT + np.uint64(n)
-    return h
+        for n in range(1, high + 1):
+            count = len(codes) - n + 1
+            if count <= 0:
+                break
+            if n > 1:
+                state = state[:count] * _MULT + codes[n - 1 : n - 1 + count] + np.uint64(1)
+            if n >= low:
+                out[n] = state * _MULT + np.uint64(n)
+    return out
+
+
+_EMPTY = np.int64(-1)
+
+
+def _slots(table: CharTable) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """An open-addressing hash table of the vocabulary (built once per table).
+
+    A lookup is then a few gathers instead of a binary search of the sorted
+    hashes: slot = top bits of the hash, linear probing on collision.
+    """
+    cached: tuple[np.ndarray, np.ndarray, int, int] | None = getattr(table, "_slot_table", None)
+    if cached is not None:
+        return cached
+    bits = max(4, int(len(table.hashes) * 4).bit_length())
+    size = 1 << bits
+    shift = np.uint64(64 - bits)
+    columns = np.full(size, _EMPTY, dtype=np.int64)
+    hashes = np.zeros(size, dtype=np.uint64)
+    home = (table.hashes >> shift).astype(np.int64)
+    pending = np.arange(len(table.hashes))
+    probe = 0
+    while len(pending):
+        slot = (home[pending] + probe) & (size - 1)
+        free = np.flatnonzero(columns[slot] == _EMPTY)
+        # Of several terms wanting one free slot, the first takes it; an item
+        # placed at probe p found slots home .. home + p - 1 taken, as lookups
+        # expect.
+        taken, first = np.unique(slot[free], return_index=True)
+        chosen = pending[free[first]]
+        columns[taken] = table.columns[chosen]
+        hashes[taken] = table.hashes[chosen]
+        placed = np.zeros(len(pending), dtype=bool)
+        placed[free[first]] = True
+        pending = pending[~placed]
+        probe += 1
+    result = (hashes, columns, bits, probe)
+    object.__setattr__(table, "_slot_table", result)  # a cache, not a field
+    return result
+
+
+def _lookup(table: CharTable, h: np.ndarray) -> np.ndarray:
+    """The column of each hash in the vocabulary, or -1."""
+    hashes, columns, bits, max_probe = _slots(table)
+    mask = (1 << bits) - 1
+    home = (h >> np.uint64(64 - bits)).astype(np.int64)
+    out = np.full(len(h), _EMPTY, dtype=np.int64)
+    pending = np.arange(len(h))
+    for probe in range(max_probe):
+        slot = (home[pending] + probe) & mask
+        stored = columns[slot]
+        occupied = stored != _EMPTY
+        hit = occupied & (hashes[slot] == h[pending])
+        out[pending[hit]] = stored[hit]
+        pending = pending[occupied & ~hit]
+        if not len(pending):
+            break
+    return out
 
 
 def char_tfidf(table: CharTable, docs: list[str]) -> sp.csr_matrix:
@@ -217,18 +288,14 @@ def char_tfidf(table: CharTable, docs: list[str]) -> sp.csr_matrix:
     doc_of = np.repeat(np.arange(len(docs)), lengths + 1)[: len(codes)]
     separators = np.concatenate([[0], np.cumsum(codes == 0)])
     rows_parts, cols_parts = [], []
-    for n in range(low, high + 1):
-        if len(codes) < n:
-            continue
-        h = _hash_windows(codes, n)
+    for n, h in _window_hashes(codes, low, high).items():
         begin = np.arange(len(h))
         valid = separators[begin + n] == separators[begin]
         h, begin = h[valid], begin[valid]
-        where = np.searchsorted(table.hashes, h)
-        where[where == len(table.hashes)] = 0
-        found = table.hashes[where] == h
+        columns = _lookup(table, h)
+        found = columns != _EMPTY
         rows_parts.append(doc_of[begin[found]])
-        cols_parts.append(table.columns[where[found]])
+        cols_parts.append(columns[found])
     rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
     cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)
     return _finish(rows, cols, len(docs), table.n_features, table.tfidf)
@@ -237,16 +304,15 @@ def char_tfidf(table: CharTable, docs: list[str]) -> sp.csr_matrix:
 def word_tfidf(table: WordTable, stem_lists: list[list[str]]) -> sp.csr_matrix:
     """Word n-gram TF-IDF of a batch of stemmed notes."""
     get = table.vocabulary.get
-    rows: list[int] = []
+    ngram_range = table.ngram_range
     cols: list[int] = []
-    for i, stems in enumerate(stem_lists):
-        for gram in word_ngrams(stems, table.ngram_range):
-            col = get(gram)
-            if col is not None:
-                rows.append(i)
-                cols.append(col)
+    per_note: list[int] = []
+    for stems in stem_lists:
+        found = [c for c in map(get, word_ngrams(stems, ngram_range)) if c is not None]
+        cols.extend(found)
+        per_note.append(len(found))
     return _finish(
-        np.asarray(rows, dtype=np.int64),
+        np.repeat(np.arange(len(stem_lists), dtype=np.int64), per_note),
         np.asarray(cols, dtype=np.int64),
         len(stem_lists),
         len(table.vocabulary),

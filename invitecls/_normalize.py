@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -195,7 +196,29 @@ def _tables() -> dict[str, object]:
             if key not in chosen or (small and not chosen[key][0]):
                 chosen[key] = (small, target)
     fold = {ord(key): target for key, (_, target) in chosen.items()}
-    return {"strip": strip_table, "count": count_table, "apostrophes": apostrophes, "fold": fold}
+    return {
+        "strip": strip_table,
+        "count": count_table,
+        "apostrophes": apostrophes,
+        "fold": fold,
+        # Most notes hold none of these characters: one regex scan finds out,
+        # cheaper than translating the note through a large table.
+        "strip_search": _char_class(k for k, v in strip_table.items() if v != chr(k)),
+        "apostrophe_search": _char_class(apostrophes),
+        "foldable": frozenset(chr(k) for k, v in fold.items() if v != chr(k)),
+    }
+
+
+def _char_class(codes: Iterable[int]) -> re.Pattern[str]:
+    """A regex matching any one of ``codes``."""
+    ranges: list[list[int]] = []
+    for code in sorted(set(codes)):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    parts = (re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile("[" + "".join(parts) + "]")
 
 
 @lru_cache(maxsize=1)
@@ -257,6 +280,7 @@ _SPACES = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 _CURRENCY = re.compile(r"[$€£¥₹₽₩]")
 _AMOUNT = re.compile(r"\d\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
+_LEET_CHAR = re.compile(r"[013457@$|]")  # a quick scan before the slower alternation below
 _LEET_ADJACENT = re.compile(r"[a-z][013457@$|]|[013457@$|][a-z]")
 _TLD = re.compile(r"\.(?:com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop)(?!\w)")
 _LEET_HINT = re.compile(
@@ -400,13 +424,16 @@ def _is_latin(ch: str) -> bool:
     return unicodedata.name(ch, "").startswith("LATIN")
 
 
-def _fold_scripts(text: str, fold: dict[int, str]) -> tuple[str, int]:
+def _fold_scripts(text: str, fold: dict[int, str], foldable: frozenset[str]) -> tuple[str, int]:
     """Fold look-alike letters to ASCII; return the text and the mixed-script count.
 
     In a note written mostly in Latin letters every look-alike is folded. In a
     note mostly in another script (a Greek or Russian note) only the words that
     mix scripts are folded, so that honest text in that script is left alone.
     """
+    # Folding changes a text only through ``foldable`` characters; most notes have none.
+    if foldable.isdisjoint(text):
+        return text, 0
     foreign = [ch for ch in set(text) if not ch.isascii() and ch.isalpha() and not _is_latin(ch)]
     if not foreign:
         # Latin letters (accents included) and symbols only: just the few
@@ -464,12 +491,18 @@ def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
         n_invisible = 0
         text = raw
     else:
-        # Invisible characters: counted, then removed.
-        n_invisible = len(raw) - len(raw.translate(tables["count"]))  # type: ignore[arg-type]
-        text = raw.translate(tables["strip"])  # type: ignore[arg-type]
+        if tables["strip_search"].search(raw) is None:  # type: ignore[attr-defined]
+            n_invisible = 0
+            text = raw
+        else:
+            # Invisible characters: counted, then removed.
+            n_invisible = len(raw) - len(raw.translate(tables["count"]))  # type: ignore[arg-type]
+            text = raw.translate(tables["strip"])  # type: ignore[arg-type]
         if not text.isascii():
             ascii_only = False
-            text = unicodedata.normalize("NFKC", text).translate(tables["apostrophes"])  # type: ignore[arg-type]
+            text = unicodedata.normalize("NFKC", text)
+            if tables["apostrophe_search"].search(text) is not None:  # type: ignore[attr-defined]
+                text = text.translate(tables["apostrophes"])  # type: ignore[arg-type]
         else:
             ascii_only = True
     if "`" in text:
@@ -486,7 +519,7 @@ def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
     text = text.casefold()
     n_mixed = 0
     if not ascii_only:
-        text, n_mixed = _fold_scripts(text, tables["fold"])  # type: ignore[arg-type]
+        text, n_mixed = _fold_scripts(text, tables["fold"], tables["foldable"])  # type: ignore[arg-type]
     n_links = 0
 
     def _placeholder(match: re.Match[str]) -> str:
@@ -503,7 +536,7 @@ def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
         text = _EMOJI_RUN.sub(_emoji_gap, text)
     if _may_be_spaced(text):
         text = _SPACED.sub(_join_spaced, text)
-    if _LEET_ADJACENT.search(text):
+    if _LEET_CHAR.search(text) and _LEET_ADJACENT.search(text):
         text = _LEET_TOKEN.sub(_decode_leet, text)
     text = text.strip()
     if _GREETING.match(text):

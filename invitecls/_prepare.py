@@ -200,6 +200,8 @@ def cue_counts(canon: list[str]) -> np.ndarray:
     """
     index = _cue_index()
     out = np.zeros((len(canon), len(CUE_NAMES)))
+    known = _word_concepts.get
+    phrases_of = index.phrases.get
     for row, text in enumerate(canon):
         if not text:
             continue
@@ -208,11 +210,17 @@ def cue_counts(canon: list[str]) -> np.ndarray:
         counts = [0] * len(CUE_NAMES)
         free = [0] * len(CUE_NAMES)  # first position a new match of each concept may start at
         for i, token in enumerate(tokens):
-            for concept in _concepts_of_word(token, index):
+            concepts = known(token)
+            if concepts is None:
+                concepts = _concepts_of_word(token, index)
+            for concept in concepts:
                 if i >= free[concept]:
                     counts[concept] += 1
                     free[concept] = i + 1
-            for parts, last_is_prefix, concept in index.phrases.get(token, ()):
+            phrases = phrases_of(token)
+            if phrases is None:
+                continue
+            for parts, last_is_prefix, concept in phrases:
                 size = len(parts)
                 if i < free[concept] or i + size > n:
                     continue

@@ -9,10 +9,10 @@ where nltk has one.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 __all__ = ["guess_language", "seed_stems", "stem", "stemmer_name", "tokenize", "word_ngrams"]
@@ -71,6 +71,10 @@ def nltk_tokenize(text: str) -> list[str]:
     return _tokenizer().tokenize(text)  # type: ignore[no-any-return]
 
 
+def _by_count(item: tuple[str, int]) -> int:
+    return item[1]
+
+
 def guess_language(tokens: Iterable[str]) -> str | None:
     """Guess the language of a note from its function words.
 
@@ -80,14 +84,17 @@ def guess_language(tokens: Iterable[str]) -> str | None:
         An ISO 639-1 code, or None when no language stands out.
     """
     _, word_langs = _languages()
-    scores: Counter[str] = Counter()
+    get = word_langs.get
+    scores: dict[str, int] = {}
     for token in tokens:
-        langs = word_langs.get(token)
+        langs = get(token)
         if langs:
-            scores.update(langs)
+            for lang in langs:
+                scores[lang] = scores.get(lang, 0) + 1
     if not scores:
         return None
-    (best, top), *rest = [*scores.most_common(2), ("", 0)]
+    # A stable sort keeps the first-counted language first among ties, as Counter.most_common does.
+    (best, top), *rest = [*sorted(scores.items(), key=_by_count, reverse=True)[:2], ("", 0)]
     if rest[0][1] == top:
         # Danish and Norwegian share most function words; English wins ties
         # because mixed notes are mostly English with a few local words.
@@ -143,5 +150,8 @@ def word_ngrams(stems: list[str], ngram_range: tuple[int, int]) -> list[str]:
     low, high = ngram_range
     grams: list[str] = list(stems) if low <= 1 <= high else []
     for n in range(max(low, 2), high + 1):
-        grams.extend(" ".join(stems[i : i + n]) for i in range(len(stems) - n + 1))
+        if n == 2:
+            grams.extend([f"{a} {b}" for a, b in pairwise(stems)])
+        else:
+            grams.extend(" ".join(stems[i : i + n]) for i in range(len(stems) - n + 1))
     return grams

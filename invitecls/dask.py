@@ -10,10 +10,10 @@ a time). The model travels as one ``dask.delayed`` object: the scheduler sends
 it to each worker once, and every partition on that worker reuses it. The
 compiled model is plain numpy arrays, so no worker needs scikit-learn.
 
-The same pattern works on Spark: in ``DataFrame.mapInPandas``, load the
-compiled model once per executor (``invitecls._api._resolve(path)`` behind a
-module-level cache, or a broadcast variable) and call ``predictions_frame`` on
-each pandas batch.
+The same pattern works on Spark: in ``DataFrame.mapInPandas``, pass the path
+of a saved model to ``classify_many`` (each process loads a path once and
+reuses it) and call ``predictions_frame`` on each pandas batch. This module
+imports dask only inside ``classify_dataframe``.
 """
 
 from __future__ import annotations

@@ -166,3 +166,16 @@ def test_the_split_is_nltks_space_tokenizer(corpus) -> None:
 
     texts = [normalize_one(m)[0] for m in corpus.messages[:2000]]
     assert all(tokenize(t) == nltk_tokenize(t) for t in texts)
+
+
+def test_model_path_reloaded_after_retraining_in_place(tmp_path, small_train, small_model) -> None:
+    path = tmp_path / "mine.joblib"
+    small_model.save(path)
+    note = "Hi Anders, I'd like to connect with you on LinkedIn."
+    first = classify(note, 0, model=path)
+    assert classify(note, 0, model=str(path)) is not None
+    flipped = ["genuine" if label == "spam" else "spam" for label in small_train.labels]
+    invitecls.InviteClassifier(cv=3).fit(small_train.X, flipped, groups=small_train.groups).save(path, overwrite=True)
+    second = classify(note, 0, model=path)
+    assert first.label == "spam"
+    assert second.label == "genuine"

@@ -24,6 +24,8 @@ def client():
     cluster.close()
 
 
+# The graph holds the test's 2,000 notes (from_pandas) and the model once; dask warns above 10 MB.
+@pytest.mark.filterwarnings("ignore:Sending large graph")
 def test_results_equal_classify_many(client, corpus) -> None:
     from invitecls.dask import classify_dataframe
 

@@ -49,6 +49,32 @@ def test_model_card_figures_are_current(shipped) -> None:
     assert text.split(card.BEGIN, 1)[1].split(card.END, 1)[0] == f"\n{block}"
 
 
+def test_readme_figures_are_current(shipped) -> None:
+    card = load_script("model_card")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.split(card.README_BEGIN, 1)[1].split(card.README_END, 1)[0] == f"\n{card.summary()}"
+
+
+def test_readme_examples_are_true(shipped) -> None:
+    from invitecls._cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    p = invitecls.classify("Hi Anders, I'd like to connect with you on LinkedIn.", mutual_connections=0)
+    shown = readme.split(">>> p.label, p.action, p.reasons\n", 1)[1].split("\n", 1)[0]
+    assert shown.startswith(f"('{p.label}', '{p.action}', ({p.reasons[0]!r}, {p.reasons[1]!r}, ")
+    assert invitecls.classify("Hi Anders, I'd like to connect with you on LinkedIn.", mutual_connections=40).label == (
+        readme.split("mutual_connections=40).label\n", 1)[1].split("\n", 1)[0].strip("'")
+    )
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["triage", str(ROOT / "tests" / "fixtures" / "export"), "--quiet"])
+    summary_line = out.getvalue().strip().splitlines()[-1]
+    assert f"$ invitecls triage tests/fixtures/export\n{summary_line}\n" in readme
+
+
 def test_metadata_matches_the_files(shipped) -> None:
     import hashlib
     import json
