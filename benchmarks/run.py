@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent
 # English, so the Snowball stemmer runs; "FP&A" and "Trends" are not in the
-# model's stem cache, so the first classify has to import nltk.
+# model's stem cache, so the first classify has to load nltk's stemmer.
 UNSEEN_NOTE = "Great meeting you at the FP&A Trends webinar yesterday - could we continue our chat next week?"
 sys.path.insert(0, str(ROOT))
 
@@ -563,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{speed['p99_invitecls'] / speed['p99_baseline']:.2f}× |",
         f"| cold start: new process, import, load, classify one note (s, median) | {speed['cold_invitecls']:.2f} | "
         f"{speed['cold_baseline']:.2f} | {speed['cold_invitecls'] / speed['cold_baseline']:.2f}× |",
-        f"| cold start, a note with words never seen in training (nltk's stemmer loads) (s) | "
+        f"| cold start, a note with words never seen in training (nltk's Snowball stemmer loads) (s) | "
         f"{speed['cold_invitecls_unseen']:.2f} | | |",
         f"| peak memory, classifying {n_batch:,} notes at once (MB, process RSS) | {peak['many']:.0f} | "
         f"{peak['baseline']:.0f} | {peak['many'] / peak['baseline']:.2f}× |",

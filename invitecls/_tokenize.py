@@ -45,9 +45,9 @@ def _tokenizer() -> Any:
 
 @cache
 def _stemmer(name: str) -> Callable[[str], str]:
-    from nltk.stem.snowball import SnowballStemmer
+    from invitecls._snowball import snowball_stemmer
 
-    return SnowballStemmer(name).stem  # type: ignore[no-any-return]
+    return snowball_stemmer(name)
 
 
 def tokenize(text: str) -> list[str]:

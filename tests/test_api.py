@@ -154,10 +154,33 @@ def test_classify_runs_without_scikit_learn_or_nltk() -> None:
     """The compiled model is all classify needs: a fast cold start."""
     code = (
         'import sys, invitecls; p = invitecls.classify("Hi Anders, I\'d like to connect with you on LinkedIn.", 0); '
-        "print(p.label, any(m.startswith(('sklearn', 'nltk')) for m in sys.modules))"
+        "print(p.label, any(m.startswith(('sklearn', 'nltk')) for m in sys.modules)); "
+        # Words the model never saw: nltk's Snowball stemmer runs, loaded without nltk's package.
+        "p = invitecls.classify('Great meeting you at the FP&A Trends webinar - could we talk next week?', 0); "
+        "print(p.label, any(m.startswith(('sklearn', 'nltk')) for m in sys.modules)); "
+        "from invitecls._tokenize import _stemmer; print(_stemmer.cache_info().currsize)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["spam", "False"]
+    assert result.stdout.split() == ["spam", "False", "genuine", "False", "1"]
+
+
+def test_isolated_snowball_is_nltks(corpus) -> None:
+    from nltk.stem.snowball import SnowballStemmer
+
+    from invitecls._normalize import normalize_one
+    from invitecls._snowball import load_isolated
+    from invitecls._tokenize import _languages, tokenize
+
+    before = {name for name in sys.modules if name.startswith("nltk")}
+    isolated = load_isolated()
+    assert {name for name in sys.modules if name.startswith("nltk")} == before
+    assert isolated is not SnowballStemmer
+    words = {w for m in corpus.messages for w in tokenize(normalize_one(m)[0])}
+    words |= {w + suffix for w in list(words)[:3000] for suffix in ("s", "en", "ing", "ene", "ów", "ään")}
+    stemmers, _ = _languages()
+    for name in sorted({name for name in stemmers.values() if name}):
+        ours, theirs = isolated(name).stem, SnowballStemmer(name).stem
+        assert [ours(w) for w in sorted(words)] == [theirs(w) for w in sorted(words)], name
 
 
 def test_the_split_is_nltks_space_tokenizer(corpus) -> None:
