@@ -451,6 +451,11 @@ def _known(labels_file: Path) -> set[tuple[str, int | None]]:
         return known
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
 def review_candidates(
     notes: list[tuple[str, int | None]], *, labels_file: str | os.PathLike[str], n: int = 20, model: Any = None
 ) -> list[Candidate]:
@@ -470,7 +475,8 @@ def review_candidates(
     scored = []
     for (message, count), prediction in zip(unique, predictions):
         p_spam = prediction.probabilities.get("spam", math.nan)
-        distance = abs(p_spam - threshold) if not math.isnan(p_spam) else 1 - prediction.probability
+        # Distance in log-odds: with a threshold of 0.8, p = 0.99 is surer than p = 0.2 on that scale, not less.
+        distance = abs(_logit(p_spam) - _logit(threshold)) if not math.isnan(p_spam) else 1 - prediction.probability
         scored.append((distance, Candidate(message, count, prediction.label, p_spam, prediction.reasons)))
     scored.sort(key=lambda pair: pair[0])
     return [c for _, c in scored[:n]]

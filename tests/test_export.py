@@ -176,7 +176,6 @@ def test_review_list_and_loop(tmp_path: Path, monkeypatch, capsys) -> None:
     notes = [(i.message, None) for i in open_export(FIXTURE).invitations() if i.direction == "INCOMING"]
     candidates = review_candidates(notes, labels_file=labels, n=5)
     assert len(candidates) == 5
-    distances = [abs(c.probability_spam - 0.5) for c in candidates]
     assert len({c.message for c in candidates}) == 5
 
     assert main(["review", str(FIXTURE), "--to", str(labels), "-n", "3", "--list"]) == 0
@@ -196,8 +195,24 @@ def test_review_list_and_loop(tmp_path: Path, monkeypatch, capsys) -> None:
     again = review_candidates(notes, labels_file=labels, n=20)
     assert not {c.message for c in again} & {r["message"] for r in saved}
     assert append_labels(labels, [(saved[0]["message"], None, "spam")]) == 0
-    assert len(labels.read_text("utf-8").splitlines()) == 3
-    del distances
+    with open(labels, encoding="utf-8", newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 2
+
+
+def test_review_offers_the_unsure_before_the_sure(tmp_path: Path, corpus) -> None:
+    # The threshold is far from 0.5, so "least sure" must be measured in log-odds: a note at
+    # p(spam) = 0.999 is surer than one at 0.4, though it is closer to a threshold of 0.8.
+    import invitecls
+
+    notes = [
+        (m, c) for m, c, s in zip(corpus.messages, corpus.mutual_connections, corpus.columns["split"]) if s == "test"
+    ]
+    p_spam = {n: p.probabilities["spam"] for n, p in zip(notes, invitecls.classify_many(*zip(*notes)))}
+    unsure = [n for n, p in p_spam.items() if 0.3 <= p <= 0.9]
+    sure = [n for n, p in p_spam.items() if p >= 0.999]
+    assert len(unsure) >= 10 and len(sure) >= 10
+    picked = review_candidates(unsure[:10] + sure[:10], labels_file=tmp_path / "none.csv", n=10)
+    assert sorted((c.message, c.mutual_connections) for c in picked) == sorted(unsure[:10])
 
 
 def test_prune_known_answers() -> None:
