@@ -153,22 +153,27 @@ def test_triage_streams_with_flat_memory(tmp_path: Path, monkeypatch) -> None:
     header = "From,To,Sent At,Message,Direction,inviterProfileUrl,inviteeProfileUrl\n"
     notes = ["", "Let's connect!", "We help CFOs cut close time by 40%. Demo?", "Loved your talk at NDC about Rust"]
 
-    def peak(n: int) -> int:
+    def export(n: int) -> Path:
         folder = tmp_path / f"export_{n}"
         folder.mkdir()
         with open(folder / "Invitations.csv", "w", encoding="utf-8") as handle:
             handle.write(header)
             for i in range(n):
                 handle.write(f'Person {i},Me,"1/2/26, 3:04 PM","{notes[i % 4]} #{i}",INCOMING,,\n')
+        return folder
+
+    def peak(folder: Path) -> int:
         tracemalloc.start()
         count = sum(1 for _ in triage(open_export(folder)))
         _, top = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        assert count == n
+        assert count > 0
         return top
 
-    small, large = peak(1_500), peak(6_000)
-    assert large < 1.5 * small
+    small, large = export(1_500), export(6_000)
+    # Once through first: the model and the bounded stem cache fill once, whatever the file's size.
+    assert sum(1 for _ in triage(open_export(large))) == 6_000
+    assert peak(large) < 1.5 * peak(small)
 
 
 def test_review_list_and_loop(tmp_path: Path, monkeypatch, capsys) -> None:
