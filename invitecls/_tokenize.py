@@ -18,8 +18,11 @@ from typing import Any
 __all__ = ["guess_language", "seed_stems", "stem", "stemmer_name", "tokenize", "word_ngrams"]
 
 _PLACEHOLDER_PREFIX = "_"
-_CACHE_LIMIT = 500_000
+# Words per stemmer; a full cache starts again from the model's training words, so a
+# stream of notes with ever-new words (names, numbers, typos) keeps a bounded memory.
+_CACHE_LIMIT = 100_000
 _stem_cache: dict[str, dict[str, str]] = {}
+_seed_cache: dict[str, dict[str, str]] = {}
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +113,9 @@ def seed_stems(stems: dict[str, dict[str, str]]) -> None:
     if id(stems) in _seeded:
         return
     for name, mapping in stems.items():
+        seeds = _seed_cache.setdefault(name, {})
+        if len(seeds) + len(mapping) < _CACHE_LIMIT // 2:
+            seeds.update(mapping)
         cache = _stem_cache.setdefault(name, {})
         if len(cache) + len(mapping) < _CACHE_LIMIT:
             cache.update(mapping)
@@ -134,14 +140,16 @@ def stem(tokens: list[str], lang: str | None) -> list[str]:
         return tokens
     cache = _stem_cache.get(name)
     if cache is None or len(cache) >= _CACHE_LIMIT:
-        cache = _stem_cache[name] = {}
+        cache = _stem_cache[name] = dict(_seed_cache.get(name, {}))
     out = [cache.get(token) for token in tokens]
     if None in out:
         stemmer = _stemmer(name)
         for i, token in enumerate(tokens):
             if out[i] is None:
-                stemmed = token if token.startswith(_PLACEHOLDER_PREFIX) or token.isdigit() else stemmer(token)
-                cache[token] = out[i] = stemmed
+                if token.startswith(_PLACEHOLDER_PREFIX) or token.isdigit():
+                    out[i] = token  # not cached: numbers alone would fill the cache
+                else:
+                    cache[token] = out[i] = stemmer(token)
     return out  # type: ignore[return-value]
 
 

@@ -202,3 +202,19 @@ def test_model_path_reloaded_after_retraining_in_place(tmp_path, small_train, sm
     second = classify(note, 0, model=path)
     assert first.label == "spam"
     assert second.label == "genuine"
+
+
+def test_stem_cache_is_bounded_and_keeps_the_models_words(monkeypatch) -> None:
+    from invitecls import _tokenize
+
+    monkeypatch.setattr(_tokenize, "_CACHE_LIMIT", 200)
+    monkeypatch.setattr(_tokenize, "_stem_cache", {})
+    monkeypatch.setattr(_tokenize, "_seed_cache", {})
+    monkeypatch.setattr(_tokenize, "_seeded", set())
+    _tokenize.seed_stems({"english": {"connecting": "connect"}})
+    for i in range(50):
+        words = [f"word{i}x{j}" for j in range(20)] + [str(10**6 + i)]
+        assert _tokenize.stem(words, "en")[-1] == str(10**6 + i)
+        assert len(_tokenize._stem_cache["english"]) <= 200 + 20  # checked once per note
+    assert _tokenize._stem_cache["english"]["connecting"] == "connect"
+    assert not any(word.isdigit() for word in _tokenize._stem_cache["english"])
