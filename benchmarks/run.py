@@ -232,16 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     train = load_corpus(split="train")
     test = load_corpus(split="test")
     if quick:
-        keep = list(range(0, len(train), 8))
-        train = invitecls.LabeledData(
-            path=train.path,
-            messages=[train.messages[i] for i in keep],
-            mutual_connections=[train.mutual_connections[i] for i in keep],
-            labels=[train.labels[i] for i in keep],
-            groups=[train.groups[i] for i in keep] if train.groups else None,
-            lines=[train.lines[i] for i in keep],
-            sha256=train.sha256,
-        )
+        train = train.subset(range(0, len(train), 8))
     y_train = np.asarray(train.labels) == "spam"
     y_test = np.asarray(test.labels) == "spam"
     groups_train = np.asarray(train.groups)

@@ -101,6 +101,30 @@ class LabeledData:
         """``(message, mutual_connections)`` pairs, the estimator's input."""
         return list(zip(self.messages, self.mutual_connections))
 
+    def subset(self, rows: Sequence[int]) -> LabeledData:
+        """The notes at ``rows`` (positions, in that order), with all their columns.
+
+        Parameters
+        ----------
+        rows : sequence of int
+            Positions of the notes to keep.
+
+        Returns
+        -------
+        LabeledData
+            Same file, hash and column names; only those notes.
+        """
+        return LabeledData(
+            path=self.path,
+            messages=[self.messages[i] for i in rows],
+            mutual_connections=[self.mutual_connections[i] for i in rows],
+            labels=[self.labels[i] for i in rows],
+            groups=[self.groups[i] for i in rows] if self.groups is not None else None,
+            lines=[self.lines[i] for i in rows],
+            sha256=self.sha256,
+            columns={name: [values[i] for i in rows] for name, values in self.columns.items()},
+        )
+
     def to_pandas(self) -> Any:
         """The data as a pandas DataFrame (needs pandas)."""
         import pandas as pd

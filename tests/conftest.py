@@ -26,16 +26,7 @@ def shipped() -> invitecls.InviteClassifier:
 def small_train(corpus: invitecls.LabeledData) -> invitecls.LabeledData:
     """A few hundred training notes, every kind and language, for quick fits."""
     rows = [i for i, split in enumerate(corpus.columns["split"]) if split == "train"][::12]
-    return invitecls.LabeledData(
-        path=corpus.path,
-        messages=[corpus.messages[i] for i in rows],
-        mutual_connections=[corpus.mutual_connections[i] for i in rows],
-        labels=[corpus.labels[i] for i in rows],
-        groups=[corpus.groups[i] for i in rows] if corpus.groups else None,
-        lines=[corpus.lines[i] for i in rows],
-        sha256=corpus.sha256,
-        columns={k: [v[i] for i in rows] for k, v in corpus.columns.items()},
-    )
+    return corpus.subset(rows)
 
 
 @pytest.fixture(scope="session")

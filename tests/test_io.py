@@ -46,6 +46,19 @@ def test_unknown_counts_and_extra_columns(tmp_path: Path) -> None:
     assert data.columns["kind"][0] == "generic"
 
 
+def test_subset_keeps_rows_aligned(tmp_path: Path) -> None:
+    text = "message,label,mutual_connections,kind\n"
+    text += "".join(f'"Note {i}",{"spam" if i % 2 else "genuine"},{i},k{i}\n' for i in range(40))
+    data = read_labeled(write(tmp_path, text))
+    part = data.subset([5, 2, 38])
+    assert part.messages == ["Note 5", "Note 2", "Note 38"]
+    assert part.labels == ["spam", "genuine", "genuine"]
+    assert part.mutual_connections == [5, 2, 38]
+    assert part.lines == [7, 4, 40]
+    assert part.columns["kind"] == ["k5", "k2", "k38"]
+    assert (part.path, part.sha256, part.groups) == (data.path, data.sha256, None)
+
+
 def test_quoted_newlines_keep_line_numbers(tmp_path: Path) -> None:
     text = HEADER + '"two\nlines",1,spam\n"bad",many,spam\n'
     with pytest.raises(DataError, match=r"line 4, field mutual_connections: 'many'"):
