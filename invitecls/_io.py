@@ -125,6 +125,26 @@ class LabeledData:
             columns={name: [values[i] for i in rows] for name, values in self.columns.items()},
         )
 
+    def ambiguous(self) -> list[bool]:
+        """Which notes are in the labelling guide's ambiguous band.
+
+        The guide calls a generic note (or no note) from someone sharing 6 to 9
+        connections ambiguous and keeps such notes out of evaluations: they are
+        reported apart. Telling a generic note needs the ``kind`` column
+        (``generic`` or ``empty``); without it no note is in the band.
+
+        Returns
+        -------
+        list of bool
+        """
+        kinds = self.columns.get("kind")
+        if kinds is None:
+            return [False] * len(self)
+        return [
+            kind in ("generic", "empty") and count is not None and 6 <= count <= 9
+            for kind, count in zip(kinds, self.mutual_connections)
+        ]
+
     def to_pandas(self) -> Any:
         """The data as a pandas DataFrame (needs pandas)."""
         import pandas as pd

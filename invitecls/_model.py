@@ -30,7 +30,16 @@ from invitecls._features import InviteFeatures
 from invitecls._prepare import Batch, prepare
 from invitecls._validation import as_notes
 
-__all__ = ["DEFAULT_LABELS", "KNOWN_SENDER_COUNT", "InviteClassifier", "cv_metrics"]
+__all__ = [
+    "DEFAULT_LABELS",
+    "KNOWN_SENDER_COUNT",
+    "InviteClassifier",
+    "cv_metrics",
+    "decision_threshold",
+    "grouped_folds",
+    "platt_scaling",
+    "sigmoid",
+]
 
 #: The labels of the default task, as defined in the data card.
 DEFAULT_LABELS = ("genuine", "spam")
@@ -46,6 +55,22 @@ def _threshold_for_rate(scores: np.ndarray, rate: float) -> float:
     if allowed >= len(ordered):
         return 0.0
     return float(np.nextafter(ordered[allowed], np.inf))
+
+
+def decision_threshold(p_spam: np.ndarray, is_spam: np.ndarray, max_genuine_flagged: float) -> float:
+    """The default task's threshold rule, shared with the benchmarks' baselines.
+
+    The smallest probability of spam, and at least 0.5, at or above which at
+    most ``max_genuine_flagged`` of the genuine notes fall, on out-of-fold
+    calibrated probabilities.
+    """
+    return float(max(0.5, _threshold_for_rate(p_spam[~is_spam], max_genuine_flagged)))
+
+
+def grouped_folds(y: np.ndarray, group_ids: np.ndarray, n_splits: int, random_state: int) -> list[tuple[Any, Any]]:
+    """The folds of the internal cross-validation: stratified, grouped, shuffled with a seed."""
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return list(folds.split(np.zeros(len(y)), y, group_ids))
 
 
 def cv_metrics(y: np.ndarray, p_spam: np.ndarray, threshold: float) -> dict[str, float]:
@@ -265,8 +290,8 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             if oof is not None:
                 positive = y_arr == classes[1]
                 if self.calibrate:
-                    slope, intercept = _platt(oof, positive)
-                p = _sigmoid(slope * oof + intercept)
+                    slope, intercept = platt_scaling(oof, positive)
+                p = sigmoid(slope * oof + intercept)
                 if self.is_default_task_:
                     self._set_thresholds(p, positive)
                     self.cv_scores_ = cv_metrics(y_arr, p, self.threshold_)
@@ -297,9 +322,8 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         self._n_splits_used = n_splits
         if n_splits < 2:
             return None
-        folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
         oof = np.zeros(len(y))
-        for train_idx, test_idx in folds.split(np.zeros(len(y)), y, group_ids):
+        for train_idx, test_idx in grouped_folds(y, group_ids, n_splits, self.random_state):
             if len(np.unique(y[train_idx])) < 2:
                 return None
             features, logreg = self._fit_once(batch.take(train_idx), y[train_idx])
@@ -308,7 +332,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
 
     def _set_thresholds(self, p_spam: np.ndarray, is_spam: np.ndarray) -> None:
         genuine, spam = p_spam[~is_spam], p_spam[is_spam]
-        threshold = max(0.5, _threshold_for_rate(genuine, self.max_genuine_flagged))
+        threshold = decision_threshold(p_spam, is_spam, self.max_genuine_flagged)
         decline = max(threshold, _threshold_for_rate(genuine, self.max_genuine_declined))
         ordered = np.sort(spam)
         allowed = int(np.floor(self.max_spam_accepted * len(ordered)))
@@ -425,13 +449,14 @@ def _nb_scale(matrix: sp.csr_matrix, positive: np.ndarray, n_sparse: int, alpha:
     return np.concatenate([1.0 + np.abs(ratio), np.ones(matrix.shape[1] - n_sparse)])
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, safe from overflow."""
     result: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
     return result
 
 
-def _platt(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
-    """Slope and intercept mapping scores to calibrated log-odds."""
+def platt_scaling(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept mapping out-of-fold scores to calibrated log-odds (Platt scaling)."""
     with threadpool_limits(limits=1):
         model = LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), positive.astype(int))
     slope = float(model.coef_[0, 0])

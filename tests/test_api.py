@@ -33,6 +33,30 @@ def test_empty_note_depends_on_shared_connections() -> None:
     assert "no note" in classify("", 1).reasons
 
 
+def test_the_guides_ambiguous_band_is_asked_about_never_declined() -> None:
+    # A generic note or none from someone sharing 6 to 9 connections: the
+    # verdict rests on a count the guide calls ambiguous.
+    for note in ("", DEFAULT_TEXT):
+        assert classify(note, 2).action == "decline"
+        assert {classify(note, n).action for n in (6, 7, 8, 9)} == {"ask"}
+    # A pitch is declined whatever the count.
+    pitch = "We place offshore developers in 2 weeks at a third of the cost. Book a demo: calendly.com/x"
+    assert classify(pitch, 7).action == "decline"
+
+
+def test_evaluate_leaves_the_ambiguous_band_out(tmp_path) -> None:
+    path = tmp_path / "labels.csv"
+    rows = ["message,mutual_connections,label,kind"]
+    rows += [f'"{DEFAULT_TEXT}",{n},spam,generic' for n in (0, 1, 7, 8)]
+    rows += [f'"{DEFAULT_TEXT}",{n},genuine,generic' for n in (40, 80)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    report = invitecls.evaluate(path)
+    assert (report.n, report.n_ambiguous) == (4, 2)
+    without_kind = tmp_path / "plain.csv"
+    without_kind.write_text("\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n", encoding="utf-8")
+    assert invitecls.evaluate(without_kind).n_ambiguous == 0
+
+
 def test_specific_event_with_no_shared_connections_is_genuine() -> None:
     note = (
         "Great meeting you at the FP&A Trends webinar on rolling forecasts yesterday. "

@@ -111,3 +111,21 @@ def test_huge_input_is_handled() -> None:
 def test_odd_characters_are_fine() -> None:
     for note in ["\ud800\udfff lone surrogates \udc00", "\u202eright-to-left\u202c", "\x00\x01\x02 ctrl", "🙂" * 300]:
         valid(classify(note))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(notes, counts), min_size=1, max_size=6))
+def test_fast_path_equals_the_scikit_learn_path_on_any_text(shipped, pairs: list[tuple[str, int | None]]) -> None:
+    """The compiled numpy path is checked against scikit-learn's TfidfVectorizer path, on arbitrary Unicode."""
+    import numpy as np
+
+    X = [(n, c) for n, c in pairs]
+    reference = shipped.predict_proba(X)  # InviteFeatures (scikit-learn's vectorisers) + LogisticRegression
+    fast = np.array([[p.probabilities[c] for c in shipped.classes_] for p in classify_many(*zip(*X))])
+    np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-12)
+    from invitecls._prepare import prepare
+
+    batch = prepare([n for n, _ in X], np.array([np.nan if c is None else c for _, c in X], dtype=float))
+    fast_matrix = shipped.features_.transform_batch(batch, fast=True)[0]
+    slow_matrix = shipped.features_.transform_batch(batch, fast=False)[0]
+    np.testing.assert_allclose(fast_matrix.toarray(), slow_matrix.toarray(), rtol=0, atol=1e-12)

@@ -12,10 +12,13 @@ material (``data/material/material.json`` and the default texts in
 companies, events, typos and evasions. Everything random comes from one seeded
 generator, so running the script twice gives the same file.
 
-Groups: a written note and its variants share a group; so does every row made
-from one template or frame; and any two notes whose character 5-gram sets have
-a Jaccard similarity of 0.8 or more (after folding case and whitespace) are put
-in one group. The fixed split assigns whole groups to ``train`` or ``test``.
+Groups: a written note and its variants and counterfactual twins share a
+group; so does every row made from one template or frame; and any two notes
+whose character 5-gram sets, taken from invitecls's canonical text (what the
+model reads), have a Jaccard similarity of 0.8 or more are put in one group.
+The fixed split assigns whole groups to ``train`` or ``test`` by a hash of the
+group's key, so adding notes never moves an existing one; the held-out default
+texts go to ``test``. Every random choice is keyed on the item it is made for.
 """
 
 from __future__ import annotations
@@ -37,19 +40,41 @@ import numpy as np
 import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from invitecls._normalize import normalize_one  # noqa: E402  (the model's own canonical text)
+
 WRITTEN = ROOT / "data" / "written"
 MATERIAL = ROOT / "data" / "material" / "material.json"
+CONTEXT_REMOVED = ROOT / "data" / "material" / "context_removed.jsonl"
 TEMPLATES = ROOT / "invitecls" / "_resources" / "templates.tsv"
 OUT = ROOT / "data" / "invitations.csv"
 CARD = ROOT / "data" / "README.md"
 SEED = 20261126
 TEST_FRACTION = 0.25
-COLUMNS = ["message", "mutual_connections", "label", "kind", "lang", "origin", "group", "split"]
+COURTESY_SHARE = {"genuine": 0.35, "spam": 0.12}  # written notes that get a courteous twin
+PITCH_APPENDED_SHARE = 0.05  # genuine notes that get a pitch appended (a flip)
+HOOK_SHARE = 0.1  # pitches and scams that get a borrowed "specific" hook
+VAGUE_PER_BODY = 3  # courteous notes made from each vague body
+NAMES = ["Anna", "Ben", "Carla", "Dev", "Emil", "Fatima", "Greta", "Hugo", "Ines", "Jakub", "Kaisa", "Leo", "Maja"]
+SENDERS = ["Alex", "Bea", "Chris", "Dana", "Erik", "Fran", "Gil", "Hana"]
+N_EMPTY = 1600  # requests without a note (about 6% of the corpus)
+TEMPLATE_HOLDOUT = 0.25  # share of each language's default texts whose rows are test-only
+EVASION_SHARE = 0.14  # share of generic spam notes that get an evasion variant
+# Hard cases are over-represented in the test split: a larger share of its
+# pitches get a pretext, and of its (held-out) templates an ambiguous count.
+PRETEXT_SHARE = {"train": 0.3, "test": 0.45}  # written pitches that get a friendly pretext (and a genuine twin)
+AMBIGUOUS_SHARE = {"template": 0.12, "held-out-template": 0.4}  # template rows copied with 6-9 connections
+COLUMNS = ["message", "mutual_connections", "label", "kind", "lang", "origin", "recipe", "group", "split"]
 KINDS = [
     "colleague", "classmate", "event", "content", "collaboration", "question", "referral",
     "recruiter", "sales", "flattery", "generic", "empty", "scam",
 ]  # fmt: skip
 Row = dict[str, Any]
+RECIPES = [
+    "written", "variant", "courtesy-twin", "hook-twin", "context-removed", "pitch-appended", "vague-courtesy",
+    "template", "held-out-template", "empty", "pitch-frame", "flattery-frame", "evasion", "ambiguous",
+    "pretext-pitch", "genuine-twin",
+]  # fmt: skip
 
 
 # ---------------------------------------------------------------- sampling
@@ -204,6 +229,7 @@ def load_written() -> list[Row]:
                         "lang": record["lang"],
                         "origin": "written",
                         "group": f"w-{path.stem}-{number:04d}",
+                        "recipe": "written",
                     }
                 )
     return rows
@@ -223,30 +249,70 @@ def label_generic(count: int | None) -> str:
     return "genuine" if count is not None and count >= 10 else "spam"
 
 
+# ---------------------------------------------------------------- stable randomness
+# Every random choice is keyed on the item it is made for (a written note's
+# group, a template's text, a frame's text), never drawn from one shared
+# stream: adding notes to the corpus then changes no existing row.
+
+
+def _key(*parts: object) -> str:
+    return f"{SEED}:" + ":".join(str(p) for p in parts)
+
+
+def _rng(*parts: object) -> random.Random:
+    return random.Random(_key(*parts))
+
+
+def _unit(*parts: object) -> float:
+    """A number in [0, 1) fixed by ``parts``."""
+    return int(hashlib.sha256(_key(*parts).encode()).hexdigest()[:13], 16) / 16**13
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def company(material: dict[str, Any], rng: random.Random) -> str:
+    """A merge-field company name made for one row (no name recurs enough to be learned)."""
+    parts = material["company_parts"]
+    name = f"{rng.choice(parts['first'])}{rng.choice(parts['second'])} {rng.choice(parts['industries'])}"
+    suffix = rng.choice(parts["suffixes"])
+    return f"{name} {suffix}" if suffix else name
+
+
+def held_out_templates(texts: list[tuple[str, str]]) -> set[str]:
+    """The default texts whose rows all go to the test split: a quarter per language, at least one."""
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for lang, text in texts:
+        by_lang[lang].append(text)
+    held = set()
+    for lang, group in by_lang.items():
+        ranked = sorted(group, key=lambda t: _unit("template", lang, t))
+        held.update(ranked[: max(1, round(TEMPLATE_HOLDOUT * len(ranked)))])
+    return held
+
+
 # ---------------------------------------------------------------- build
 
 
-def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
-    """The generated rows, before grouping and splitting."""
-    rng = random.Random(SEED)
-    out: list[Row] = []
+def _row(message: str, count: int | None, label: str, kind: str, lang: str, group: str, recipe: str) -> Row:
+    return {
+        "message": message,
+        "mutual_connections": count,
+        "label": label,
+        "kind": kind,
+        "lang": lang,
+        "origin": "generated",
+        "group": group,
+        "recipe": recipe,
+    }
 
-    def add(message: str, count: int | None, label: str, kind: str, lang: str, group: str) -> None:
-        if len(message) <= 300:
-            out.append(
-                {
-                    "message": message,
-                    "mutual_connections": count,
-                    "label": label,
-                    "kind": kind,
-                    "lang": lang,
-                    "origin": "generated",
-                    "group": group,
-                }
-            )
 
-    # 1. Variants of written notes, in the same group as their source.
+def _variants(written: list[Row], material: dict[str, Any]) -> list[Row]:
+    """Variants of a third of the written notes, in the group of their source."""
+    out = []
     for row in written:
+        rng = _rng("variant", row["group"])
         if rng.random() >= 0.35:
             continue
         text = vary(row, material, rng)
@@ -262,11 +328,19 @@ def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
             count = None
         elif count is not None:
             count = max(0, count + rng.randint(-2, 2)) if count <= 5 else max(10, int(count * rng.uniform(0.7, 1.4)))
-        add(text, count, label, row["kind"], row["lang"], row["group"])
+        out.append(_row(text, count, label, row["kind"], row["lang"], row["group"], "variant"))
+    return out
 
-    # 2. LinkedIn's default texts, personalised with a name only, in every language.
-    for k, (lang, base) in enumerate(load_default_texts()):
-        group = f"t-default-{lang}-{k:02d}"
+
+def _default_texts(material: dict[str, Any]) -> list[Row]:
+    """LinkedIn's default texts, bare or with a name only, in every language."""
+    texts = load_default_texts()
+    held = held_out_templates(texts)
+    out = []
+    for lang, base in texts:
+        key = _digest(f"{lang}:{base}")
+        rng = _rng("default", key)
+        recipe = "held-out-template" if base in held else "template"
         for _ in range(10):
             r = rng.random()
             name = rng.choice(material["names"])
@@ -282,54 +356,177 @@ def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
                 text = text.lower()
             count: int | None
             count = genuine_count(rng) if rng.random() < 0.45 else None if rng.random() < 0.4 else stranger_count(rng)
-            add(text, count, label_generic(count), "generic", lang, group)
+            out.append(_row(text, count, label_generic(count), "generic", lang, f"t-default-{lang}-{key}", recipe))
+    return out
 
-    # 3. Requests with no note.
-    for i in range(820):
+
+def _empty_notes() -> list[Row]:
+    out = []
+    for i in range(N_EMPTY):
+        rng = _rng("empty", i)
         r = rng.random()
         count = stranger_count(rng) if r < 0.4 else None if r < 0.6 else genuine_count(rng)
-        add("", count, label_generic(count), "empty", "und", f"e-{i:04d}")
+        out.append(_row("", count, label_generic(count), "empty", "und", f"e-{i:04d}", "empty"))
+    return out
 
-    # 4. Mass pitches with merge fields, often with many shared connections.
+
+def _greet(body: str, lang: str, material: dict[str, Any], rng: random.Random) -> str:
+    return rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + body
+
+
+def _frames(material: dict[str, Any]) -> list[Row]:
+    """Mass pitches with merge fields (often many shared connections), and flattery that fits anyone."""
+    out = []
     for lang, frames in sorted(material["pitch_frames"].items()):
-        for k, frame in enumerate(frames):
+        for frame in frames:
+            key = _digest(frame)
+            rng = _rng("pitch", key)
             for _ in range(6 if lang == "en" else 5):
                 body = frame.format(
                     name=rng.choice(material["names"]),
-                    company=rng.choice(material["companies"]),
+                    company=company(material, rng),
                     title=rng.choice(material["titles"]),
                     city=rng.choice(material["cities"]),
                 )
                 if rng.random() < 0.6:
-                    body = (
-                        rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + body
-                    )
+                    body = _greet(body, lang, material, rng)
                 if rng.random() < 0.4:
                     body = sign(body, lang, material, rng)
-                add(body, pitch_count(rng), "spam", "sales", lang, f"p-{lang}-{k:02d}")
-
-    # 5. Flattery that fits anyone.
+                out.append(_row(body, pitch_count(rng), "spam", "sales", lang, f"p-{lang}-{key}", "pitch-frame"))
     for lang, frames in sorted(material["flattery_frames"].items()):
-        for k, frame in enumerate(frames):
+        for frame in frames:
+            key = _digest(frame)
+            rng = _rng("flattery", key)
             for _ in range(6 if lang == "en" else 4):
                 body = frame
                 if rng.random() < 0.7:
-                    body = (
-                        rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + body
-                    )
+                    body = _greet(body, lang, material, rng)
                 if rng.random() < 0.3:
                     body = sign(body, lang, material, rng)
                 count = None if rng.random() < 0.3 else stranger_count(rng)
-                add(body, count, "spam", "flattery", lang, f"f-{lang}-{k:02d}")
-
-    # 6. Evasions of generic notes, in the group of the note they dress up.
-    sources = [
-        r for r in written + out if r["label"] == "spam" and r["kind"] in ("generic", "flattery") and r["message"]
-    ]
-    for source in rng.sample(sources, k=min(330, len(sources))):
-        text = evade(source["message"], material, rng)
-        add(text, source["mutual_connections"], "spam", source["kind"], source["lang"], source["group"])
+                out.append(_row(body, count, "spam", "flattery", lang, f"f-{lang}-{key}", "flattery-frame"))
     return out
+
+
+def _evasions(sources: list[Row], material: dict[str, Any]) -> list[Row]:
+    """Generic notes dressed up to slip past a filter, in the group of the note they dress up."""
+    out = []
+    for source in sources:
+        if not (source["label"] == "spam" and source["kind"] in ("generic", "flattery") and source["message"]):
+            continue
+        if _unit("evade", source["group"], source["message"]) >= EVASION_SHARE:
+            continue
+        text = evade(source["message"], material, _rng("evade", source["group"], source["message"]))
+        out.append(
+            _row(text, source["mutual_connections"], "spam", source["kind"], source["lang"], source["group"], "evasion")
+        )
+    return out
+
+
+# ---------------------------------------------------------------- counterfactual pairs
+# Minimal rewrites of written notes, each in its source's group (so both sides
+# of a pair land in one split): the label must follow what a note says, not how
+# politely it says it.
+
+CONTEXT_KINDS = ("colleague", "classmate", "event", "content", "referral", "question", "collaboration", "recruiter")
+
+
+def _courteous(text: str, lang: str, courtesy: dict[str, list[str]], rng: random.Random) -> str:
+    """``text`` with one to three pieces of courtesy that carry no information."""
+    body = _GREETING_AT_START.sub("", text, count=1).strip()
+    parts = rng.sample(["greeting", "opener", "closer", "signoff", "emoji", "year"], k=rng.randint(1, 3))
+    if not {"opener", "closer"} & set(parts):
+        parts.append(rng.choice(["opener", "closer"]))
+    name, sender = rng.choice(NAMES), rng.choice(SENDERS)
+    if "opener" in parts:
+        body = f"{rng.choice(courtesy['openers'])} {body[:1].upper()}{body[1:]}"
+    greeting = text[: len(text) - len(_GREETING_AT_START.sub("", text, count=1))].strip()
+    if "greeting" in parts or greeting:
+        greeting = rng.choice(courtesy["greetings"]).format(name=name) if "greeting" in parts else greeting
+        body = f"{greeting} {body}"
+    if "year" in parts:
+        # A year says nothing about a shared context ("Happy 2025!", "(2021)").
+        year = rng.choice([2019, 2021, 2023, 2024, 2025, 2026])
+        body = f"{body.rstrip()} ({year})" if rng.random() < 0.5 else f"{body.rstrip()} {year}!"
+    if "closer" in parts:
+        body = f"{body.rstrip()} {rng.choice(courtesy['closers'])}"
+    if "emoji" in parts:
+        body = f"{body.rstrip()} {rng.choice(['🙂', '👋', '🙏', '😊', '🤝'])}"
+    if "signoff" in parts:
+        body = f"{body.rstrip()}\n{rng.choice(courtesy['signoffs']).format(sender=sender)}"
+    return body
+
+
+def _counterfactuals(written: list[Row], material: dict[str, Any]) -> list[Row]:
+    """Pairs that keep the label (courtesy added; a borrowed hook before a pitch) or flip it.
+
+    Flips: a genuine note with its specific context removed (rewritten by a
+    writer, ``material/context_removed.jsonl``) is spam from someone sharing
+    few or unknown connections; a genuine note with a pitch, a scam or a vague
+    recruiting offer appended is spam.
+    """
+    courtesy = material["courtesy"]
+    removed = {}
+    for line in CONTEXT_REMOVED.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        removed[record["source_group"]] = record["message"]
+    out = []
+    for row in written:
+        lang, group, label = row["lang"], row["group"], row["label"]
+        if lang not in courtesy:
+            continue
+        c = courtesy[lang]
+        rng = _rng("counterfactual", group)
+        if label == "genuine" and row["kind"] in CONTEXT_KINDS:
+            if _unit("courtesy", group) < COURTESY_SHARE["genuine"]:
+                count = None if rng.random() < 0.3 else row["mutual_connections"]
+                text = _courteous(row["message"], lang, c, rng)
+                out.append(_row(text, count, "genuine", row["kind"], lang, group, "courtesy-twin"))
+            if _unit("pitch-appended", group) < PITCH_APPENDED_SHARE:
+                kind, part = rng.choice([("sales", "pitches"), ("scam", "scams"), ("recruiter", "vague_recruiting")])
+                addition = rng.choice(c[part]).format(company=company(material, rng))
+                text = f"{row['message'].rstrip()} {addition}"
+                out.append(_row(text, pitch_count(rng), "spam", kind, lang, group, "pitch-appended"))
+            if group in removed:
+                count = row["mutual_connections"]
+                count = count if count is None or count <= 5 else (None if rng.random() < 0.5 else stranger_count(rng))
+                out.append(_row(removed[group], count, "spam", "generic", lang, group, "context-removed"))
+        elif label == "spam" and row["kind"] != "generic":
+            if _unit("courtesy", group) < COURTESY_SHARE["spam"]:
+                text = _courteous(row["message"], lang, c, rng)
+                out.append(_row(text, row["mutual_connections"], "spam", row["kind"], lang, group, "courtesy-twin"))
+            if row["kind"] in ("sales", "scam") and _unit("hook", group) < HOOK_SHARE:
+                hook = rng.choice(c["hooks"]).format(company=company(material, rng), mutual=rng.choice(NAMES))
+                body = _body(row["message"])
+                text = f"{hook} {body}" if body else hook
+                out.append(_row(text, pitch_count(rng), "spam", row["kind"], lang, group, "hook-twin"))
+    return out
+
+
+def _vague_courtesy(material: dict[str, Any]) -> list[Row]:
+    """Courtesy around a body that fits anyone, in every language: spam from few or unknown connections.
+
+    The courteous counterpart of a specific note, built from the writers'
+    vague bodies (no school, employer, event, person or topic).
+    """
+    out = []
+    for lang, c in sorted(material["courtesy"].items()):
+        for body in c["vague_bodies"]:
+            key = _digest(f"{lang}:{body}")
+            rng = _rng("vague", key)
+            for _ in range(VAGUE_PER_BODY):
+                count = None if rng.random() < 0.5 else stranger_count(rng)
+                text = _courteous(body, lang, c, rng)
+                out.append(_row(text, count, "spam", "generic", lang, f"v-{lang}-{key}", "vague-courtesy"))
+    return out
+
+
+def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
+    """The generated rows that need no split, before grouping."""
+    out = _variants(written, material) + _default_texts(material) + _empty_notes() + _frames(material)
+    out += _counterfactuals(written, material) + _vague_courtesy(material)
+    out += _evasions(written + out, material)
+    return [r for r in out if len(r["message"]) <= 300]  # LinkedIn's limit
 
 
 def _dedupe(rows: list[Row]) -> list[Row]:
@@ -344,16 +541,21 @@ def _dedupe(rows: list[Row]) -> list[Row]:
     return kept
 
 
+def model_text(message: str) -> str:
+    """What the model reads of a note: invitecls's canonical text (names masked, case and spacing folded)."""
+    return normalize_one(message)[0]
+
+
 def shingles(text: str) -> set[str]:
-    """Character 5-grams after folding case and whitespace."""
-    folded = " ".join(text.lower().split())
+    """Character 5-grams of a note's canonical text."""
+    folded = model_text(text)
     if len(folded) < 5:
         return {folded} if folded else set()
     return {folded[i : i + 5] for i in range(len(folded) - 4)}
 
 
 def near_duplicate_pairs(messages: list[str], threshold: float = 0.8) -> list[tuple[int, int]]:
-    """Pairs of non-empty notes whose 5-gram Jaccard similarity is >= threshold."""
+    """Pairs of notes whose canonical 5-gram Jaccard similarity is >= threshold (empty ones excluded)."""
     index: dict[str, int] = {}
     rows, cols = [], []
     sizes = np.zeros(len(messages))
@@ -396,59 +598,46 @@ def _merge_groups(rows: list[Row]) -> None:
         row["group"] = find(row["group"])
 
 
-def _stratum(row: Row) -> tuple[str, str, str, bool]:
-    return (row["label"], row["kind"], row["lang"], row["mutual_connections"] is None)
+def split_of_group(group: str) -> str:
+    """The split of a group, fixed by its key alone: adding notes never moves an old one."""
+    return "test" if _unit("split", group) < TEST_FRACTION else "train"
 
 
 def _assign_splits(rows: list[Row]) -> None:
-    by_group: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_group[row["group"]].append(row)
+    """By the group's key, except for templates.
 
-    def order(group: str) -> tuple[int, str]:
-        return (-len(by_group[group]), hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest())
-
-    seen: Counter[tuple[str, str, str, bool]] = Counter()
-    in_test: Counter[tuple[str, str, str, bool]] = Counter()
-    limit = max(25, int(0.02 * len(rows)))
-    for group in sorted(by_group, key=order):
-        members = by_group[group]
-        strata = Counter(_stratum(r) for r in members)
-        if len(members) > limit:
-            split = "train"  # a very large family would swing the test split
-        else:
-            deficit = sum(n * (TEST_FRACTION * (seen[s] + n) - in_test[s]) for s, n in strata.items())
-            split = "test" if deficit > 0 else "train"
-        for s, n in strata.items():
-            seen[s] += n
-            if split == "test":
-                in_test[s] += n
-        for row in members:
-            row["split"] = split
-
-
-def _ambiguous_rows(rows: list[Row], rng: random.Random) -> list[Row]:
-    """Generic notes with 6-9 shared connections: the guide's ambiguous band, train only.
-
-    Nothing else in the note tells, so the guide's default applies: spam.
+    A group with a row that contains a held-out default text goes to test (so
+    no training row shows it); a group made from any other default text, to
+    train.
     """
-    candidates = [r for r in rows if r["split"] == "train" and r["kind"] == "generic" and r["origin"] == "generated"]
+    held = [model_text(t) for t in held_out_templates(load_default_texts())]
+    to_test, to_train = set(), set()
+    for row in rows:
+        if row["recipe"] == "held-out-template" or any(t in model_text(row["message"]) for t in held):
+            to_test.add(row["group"])
+        elif row["recipe"] == "template":
+            to_train.add(row["group"])
+    for row in rows:
+        group = row["group"]
+        row["split"] = "test" if group in to_test else "train" if group in to_train else split_of_group(group)
+
+
+def _ambiguous_rows(rows: list[Row]) -> list[Row]:
+    """Generic notes and empty requests with 6-9 shared connections: the guide's ambiguous band.
+
+    Nothing else in the note tells, so the guide's default applies: spam. Both
+    splits get them; evaluations report them apart from the headline figures.
+    """
     extra = []
-    for source in rng.sample(candidates, k=min(20, len(candidates))):
-        extra.append({**source, "mutual_connections": rng.randint(6, 9), "label": "spam"})
-    for i in range(20):
-        extra.append(
-            {
-                "message": "",
-                "mutual_connections": rng.randint(6, 9),
-                "label": "spam",
-                "kind": "empty",
-                "lang": "und",
-                "origin": "generated",
-                "group": f"e-ambiguous-{i:02d}",
-                "split": "train",
-            }
-        )
+    for source in rows:
+        share = AMBIGUOUS_SHARE.get(source["recipe"], 0.0)
+        if _unit("ambiguous", source["message"]) < share:
+            count = _rng("ambiguous", source["message"]).randint(6, 9)
+            extra.append({**source, "mutual_connections": count, "label": "spam", "recipe": "ambiguous"})
+    for i in range(80):
+        group = f"e-ambiguous-{i:02d}"
+        row = _row("", _rng("ambiguous-empty", i).randint(6, 9), "spam", "empty", "und", group, "ambiguous")
+        extra.append({**row, "split": split_of_group(group)})
     return extra
 
 
@@ -461,55 +650,73 @@ def _first_sentence(text: str) -> str | None:
     return sentence if 25 <= len(sentence) <= 150 and sentence[-1:] in ".!" else None
 
 
-def _pretext_pitches(rows: list[Row], material: dict[str, Any], rng: random.Random) -> list[Row]:
-    """A friendly opener taken from a genuine note, then a pitch: still spam (train only).
+def _body(text: str) -> str:
+    body = _GREETING_AT_START.sub("", text, count=1).strip()
+    return f"{body[0].lower()}{body[1:]}" if body else ""
 
-    The guide says a pitch stays spam even when it names a shared context. These
-    rows teach that rule with the corpus's own material; they are made only from
-    training rows and stay in the training split, so no test note is echoed.
+
+def _pick(options: list[str], *key: object) -> str:
+    """The option with the smallest keyed hash: stable when options are added elsewhere."""
+    return min(options, key=lambda o: _unit(*key, o))
+
+
+def _two_part_notes(rows: list[Row], material: dict[str, Any]) -> list[Row]:
+    """A friendly opening sentence from a genuine note, a connector, then a pitch (spam) or a question (genuine).
+
+    The guide says a pitch stays spam behind a shared context: the pretext
+    pitches teach that. The genuine twins use the same openers and connectors
+    before a real question, so that neither an opener nor a connector tells the
+    label. Each row is built from notes of one split and stays in that split.
     """
-    train = [r for r in rows if r["split"] == "train" and r["origin"] == "written"]
-    openers: dict[str, list[str]] = defaultdict(list)
-    for row in train:
-        if row["label"] == "genuine" and row["kind"] in ("content", "event"):
-            sentence = _first_sentence(row["message"])
-            if sentence:
-                openers[row["lang"]].append(sentence)
-    pitches = [r for r in train if r["kind"] in ("sales", "recruiter") and r["label"] == "spam"]
     out = []
-    for source in rng.sample(pitches, k=min(500, len(pitches))):
-        lang = source["lang"]
-        if not openers.get(lang) or lang not in material["connectors"]:
-            continue
-        pitch = _GREETING_AT_START.sub("", source["message"], count=1).strip()
-        if not pitch:
-            continue
-        text = f"{rng.choice(openers[lang])} {rng.choice(material['connectors'][lang])} {pitch[0].lower()}{pitch[1:]}"
-        if rng.random() < 0.5 and lang in material["greetings"]:
-            text = rng.choice(material["greetings"][lang]).format(name=rng.choice(material["names"])) + " " + text
-        if len(text) <= 300:
-            out.append(
-                {
-                    **source,
-                    "message": text,
-                    "mutual_connections": pitch_count(rng),
-                    "origin": "generated",
-                    "split": "train",
-                }
-            )
+    for split in ("train", "test"):
+        written = [r for r in rows if r["split"] == split and r["origin"] == "written"]
+        openers: dict[str, list[str]] = defaultdict(list)
+        questions: dict[str, list[Row]] = defaultdict(list)
+        for row in written:
+            if row["label"] == "genuine" and row["kind"] in ("content", "event"):
+                sentence = _first_sentence(row["message"])
+                if sentence:
+                    openers[row["lang"]].append(sentence)
+            if (
+                row["label"] == "genuine"
+                and row["kind"] in ("question", "collaboration")
+                and len(row["message"]) <= 150
+            ):
+                questions[row["lang"]].append(row)
+        for source in written:
+            lang = source["lang"]
+            if not (source["kind"] in ("sales", "recruiter") and source["label"] == "spam"):
+                continue
+            if not openers.get(lang) or not questions.get(lang) or lang not in material["connectors"]:
+                continue
+            if _unit("pretext", source["group"], source["message"]) >= PRETEXT_SHARE[split]:
+                continue
+            rng = _rng("pretext", source["group"], source["message"])
+            connector = rng.choice(material["connectors"][lang]) if rng.random() < 0.5 else ""
+            greeting = _greet("", lang, material, rng) if rng.random() < 0.5 and lang in material["greetings"] else ""
+            question = min(questions[lang], key=lambda q: _unit("twin", source["group"], q["group"]))
+            pair = []
+            for made_from, recipe in ((source, "pretext-pitch"), (question, "genuine-twin")):
+                opener = _pick(openers[lang], "opener", recipe, source["group"])
+                text = " ".join(p for p in (greeting.strip(), opener, connector, _body(made_from["message"])) if p)
+                count = pitch_count(rng) if recipe == "pretext-pitch" else made_from["mutual_connections"]
+                row = _row(text, count, made_from["label"], made_from["kind"], lang, made_from["group"], recipe)
+                pair.append({**row, "split": split})
+            if all(len(r["message"]) <= 300 and _body(r["message"]) for r in pair):
+                out.extend(pair)
     return out
 
 
-def build() -> list[Row]:
-    """The whole corpus, deterministic."""
+def build(written: list[Row] | None = None) -> list[Row]:
+    """The whole corpus, deterministic (``written``: the written notes, by default all of ``data/written``)."""
     material = json.loads(MATERIAL.read_text(encoding="utf-8"))
-    written = load_written()
+    written = load_written() if written is None else written
     rows = _dedupe(written + generate_rows(written, material))
     _merge_groups(rows)
     _assign_splits(rows)
-    extra = _ambiguous_rows(rows, random.Random(SEED + 1)) + _pretext_pitches(rows, material, random.Random(SEED + 2))
-    rows = _dedupe(rows + extra)
-    rows.sort(key=lambda r: (r["split"] != "train", r["group"], r["origin"] != "written"))
+    rows = _dedupe(rows + _ambiguous_rows(rows) + _two_part_notes(rows, material))
+    rows.sort(key=lambda r: (r["split"] != "train", r["group"], r["origin"] != "written", r["message"]))
     return rows
 
 
@@ -559,9 +766,19 @@ def stats(rows: list[Row]) -> str:
         f"{unknown} with unknown shared connections ({100 * unknown / n:.1f}%); "
         f"{non_english} not in English ({100 * non_english / n:.1f}%)."
     )
+    counter = Counter((r["recipe"], r["split"]) for r in rows)
+    parts.append(
+        _table(
+            "By recipe and split (the hard cases are in the test split at least in their share)",
+            counter,
+            RECIPES,
+            ["train", "test"],
+        )
+    )
     for title, key, order in (
         ("By split and label", "split", ["train", "test"]),
         ("By origin and label", "origin", ["written", "generated"]),
+        ("By recipe and label", "recipe", RECIPES),
         ("By kind and label", "kind", KINDS),
         ("By language and label", "lang", sorted({r["lang"] for r in rows}, key=lambda x: (x != "en", x))),
     ):
