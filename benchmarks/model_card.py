@@ -95,7 +95,7 @@ def figures() -> tuple[str, dict[str, np.ndarray]]:
         f"**Thresholds**: spam when p(spam) ≥ {model.threshold_:.3f} (chosen on the cross-validated scores to flag at "
         f"most 2% of genuine notes); `accept` below {model.accept_threshold_:.3f}, `decline` from "
         f"{model.decline_threshold_:.3f}, `ask` in between (and never `decline` when the verdict rests on an unknown "
-        "count).",
+        "count or one of the guide's ambiguous band).",
         "",
         "| action | genuine | spam |",
         "|---|---|---|",
@@ -112,6 +112,7 @@ def figures() -> tuple[str, dict[str, np.ndarray]]:
         + ".",
     ]
     lines += realstyle_lines(model)
+    lines += behaviour_lines()
     observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
     lines += [
         "",
@@ -168,6 +169,37 @@ def realstyle_lines(model: invitecls.InviteClassifier) -> list[str]:
         f"macro-F1 {f['macro_f1']:.3f}, ROC-AUC {f['roc_auc']:.3f}, genuine flagged {100 * f['genuine_flagged']:.1f}%, "
         f"genuine declined {100 * f['genuine_declined']:.1f}%, spam caught {100 * f['spam_caught']:.1f}%.",
     ]
+
+
+def behaviour_rates() -> tuple[dict[str, float], dict[str, float]]:
+    """The shipped model's pass rates on the behavioural suite (``tests/test_behaviour.py``), and its targets."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("behaviour_suite", ROOT / "tests" / "test_behaviour.py")
+    assert spec and spec.loader
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    return {name: check()[0] for name, check in suite.CHECKS.items()}, dict(suite.TARGETS)
+
+
+def behaviour_lines() -> list[str]:
+    rates, targets = behaviour_rates()
+    what = {
+        "courtesy-genuine": "a specific shared context stays genuine, never declined, whatever courtesy surrounds it",
+        "invariance": "courtesy, a greeting, a sign-off, emoji, exclamation marks or a year leave the label unchanged",
+        "pitch-raises": "appending a pitch, a scam or a vague recruiting offer raises the probability of spam",
+        "context-removed": "a courteous note without a specific context (few or unknown connections) is spam",
+    }
+    lines = [
+        "",
+        "**Behavioural suite** (`tests/test_behaviour.py`: probes in twelve languages built from phrases kept apart "
+        "from the corpus material, counts mostly unknown):",
+        "",
+        "| check | passes | target |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {what[name]} | {100 * rate:.1f}% | {100 * targets[name]:.0f}% |" for name, rate in rates.items()]
+    return lines
 
 
 README = ROOT / "README.md"

@@ -613,7 +613,8 @@ def _assign_splits(rows: list[Row]) -> None:
     held = [model_text(t) for t in held_out_templates(load_default_texts())]
     to_test, to_train = set(), set()
     for row in rows:
-        if row["recipe"] == "held-out-template" or any(t in model_text(row["message"]) for t in held):
+        text = model_text(row["message"])
+        if row["recipe"] == "held-out-template" or any(t in text for t in held):
             to_test.add(row["group"])
         elif row["recipe"] == "template":
             to_train.add(row["group"])
