@@ -195,8 +195,10 @@ class Baseline(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, columns ``genuine``, ``spam``."""
+        from invitecls._model import sigmoid
+
         slope, intercept = self.calibration_
-        p = 1.0 / (1.0 + np.exp(-np.clip(slope * _score(self.model_, table(X)) + intercept, -500, 500)))
+        p = sigmoid(slope * _score(self.model_, table(X)) + intercept)
         return np.column_stack([1 - p, p])
 
     def raw_proba(self, X: Any) -> np.ndarray:

@@ -117,11 +117,13 @@ class Scores:
 
 
 def score_invitecls(model: InviteClassifier, sets: dict[str, LabeledData]) -> Scores:
-    p = {name: model.predict_proba(data.X)[:, 1] for name, data in sets.items()}
-    actions = {
-        name: np.array([q.action for q in invitecls.classify_many(data.messages, data.mutual_connections, model=model)])
+    """Probabilities and actions from one pass of ``classify_many`` per set (equal to the estimator's, tested)."""
+    predictions = {
+        name: invitecls.classify_many(data.messages, data.mutual_connections, model=model)
         for name, data in sets.items()
     }
+    p = {name: np.array([q.probabilities["spam"] for q in qs]) for name, qs in predictions.items()}
+    actions = {name: np.array([q.action for q in qs]) for name, qs in predictions.items()}
     return Scores("invitecls", model.threshold_, p, p, actions=actions)
 
 

@@ -35,6 +35,7 @@ from invitecls._fast import (
 from invitecls._prepare import DENSE_NAMES, Batch, dense_features
 from invitecls._templates import Template
 from invitecls._tokenize import seed_stems
+from invitecls._validation import AMBIGUOUS_BAND
 
 if TYPE_CHECKING:
     from invitecls._model import InviteClassifier
@@ -45,8 +46,6 @@ COMPILED_FORMAT = 1
 #: A shared-connection count that marks the sender as someone the recipient
 #: knows (the guide's threshold is 10; colleagues typically share dozens).
 KNOWN_SENDER_COUNT = 50
-#: The labelling guide's ambiguous band of shared connections for a generic note.
-AMBIGUOUS_BAND = (6, 9)
 
 
 def _expit(z: np.ndarray) -> np.ndarray:

@@ -137,11 +137,14 @@ class LabeledData:
         -------
         list of bool
         """
+        from invitecls._validation import AMBIGUOUS_BAND
+
         kinds = self.columns.get("kind")
         if kinds is None:
             return [False] * len(self)
+        low, high = AMBIGUOUS_BAND
         return [
-            kind in ("generic", "empty") and count is not None and 6 <= count <= 9
+            kind in ("generic", "empty") and count is not None and low <= count <= high
             for kind, count in zip(kinds, self.mutual_connections)
         ]
 

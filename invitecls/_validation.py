@@ -14,7 +14,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_notes", "check_message", "check_mutual"]
+__all__ = ["AMBIGUOUS_BAND", "as_notes", "check_message", "check_mutual"]
+
+#: Shared connections at which the labelling guide calls a generic note (or no
+#: note) ambiguous: reported apart in evaluations, never declined.
+AMBIGUOUS_BAND = (6, 9)
 
 
 def _is_missing(value: Any) -> bool:

@@ -115,9 +115,22 @@ def test_probe_phrases_are_not_corpus_material() -> None:
     assert not leaked, leaked[:5]
 
 
+#: The probes of each check: (kind, how many, seed).
+SUITE = {
+    "courtesy-genuine": [("courtesy-genuine", 240, 1)],
+    "invariance": [("courtesy-genuine", 120, 2), ("courtesy-spam", 180, 3)],
+    "pitch-raises": [("pitch-appended", 180, 4)],
+    "context-removed": [("context-removed", 120, 5)],
+}
+
+
+def suite_probes(check: str) -> list[tuple[str, str, str, int | None]]:
+    return [item for kind, n, seed in SUITE[check] for item in probes(kind, n, seed=seed)]
+
+
 def _courtesy_genuine() -> tuple[float, list]:
     """A specific shared context stays genuine, and is never declined, whatever courtesy surrounds it."""
-    items = probes("courtesy-genuine", 240, seed=1)
+    items = suite_probes("courtesy-genuine")
     return share(
         items, lambda lang, base, changed, n: (p := classify(changed, n)).label == "genuine" and p.action != "decline"
     )
@@ -125,13 +138,13 @@ def _courtesy_genuine() -> tuple[float, list]:
 
 def _invariance() -> tuple[float, list]:
     """Adding courtesy, a greeting, a sign-off, emoji, "!" or a year leaves the label unchanged."""
-    items = probes("courtesy-genuine", 120, seed=2) + probes("courtesy-spam", 180, seed=3)
+    items = suite_probes("invariance")
     return share(items, lambda lang, base, changed, n: classify(base, n).label == classify(changed, n).label)
 
 
 def _pitch_raises() -> tuple[float, list]:
     """Appending a pitch, a scam or a vague recruiting offer raises the probability of spam."""
-    items = probes("pitch-appended", 180, seed=4)
+    items = suite_probes("pitch-raises")
     return share(
         items,
         lambda lang, base, changed, n: (
@@ -142,7 +155,7 @@ def _pitch_raises() -> tuple[float, list]:
 
 def _context_removed() -> tuple[float, list]:
     """Without its specific context (few or unknown shared connections), a courteous note is spam."""
-    items = probes("context-removed", 120, seed=5)
+    items = suite_probes("context-removed")
     return share(items, lambda lang, base, changed, n: classify(changed, n).label == "spam")
 
 
@@ -186,7 +199,7 @@ def test_meets_the_target(rates, name: str) -> None:
 def test_specific_notes_are_rarely_declined(shipped) -> None:
     # The target ("never declined") is part of the courtesy-genuine check
     # above; until it is met, a declined specific note stays rare.
-    items = probes("courtesy-genuine", 240, seed=1)
+    items = suite_probes("courtesy-genuine")
     declined = [changed for _, _, changed, n in items if classify(changed, n).action == "decline"]
     assert len(declined) <= 0.02 * len(items), declined
     assert all(classify(base, n).label == "genuine" for _, base, _, n in items[:60])
@@ -214,8 +227,7 @@ def test_notes_real_people_write_are_genuine(shipped, note: str) -> None:
 
 
 def test_the_suite_is_large_and_multilingual() -> None:
-    kinds = ["courtesy-genuine", "courtesy-spam", "pitch-appended", "context-removed"]
-    sizes = {"courtesy-genuine": 360, "courtesy-spam": 180, "pitch-appended": 180, "context-removed": 120}
-    assert sum(sizes.values()) >= 600
-    langs = {lang for kind in kinds for lang, *_ in probes(kind, sizes[kind], seed=0)}
-    assert len(langs) >= 6
+    assert set(SUITE) == set(CHECKS) == set(TARGETS) == set(FLOORS)
+    items = [item for check in SUITE for item in suite_probes(check)]
+    assert len(items) >= 600
+    assert len({lang for lang, *_ in items}) >= 6
