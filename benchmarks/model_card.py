@@ -113,6 +113,7 @@ def figures() -> tuple[str, dict[str, np.ndarray]]:
     ]
     lines += realstyle_lines(model)
     lines += behaviour_lines()
+    lines += ablation_lines()
     observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
     lines += [
         "",
@@ -200,6 +201,27 @@ def behaviour_lines() -> list[str]:
     ]
     lines += [f"| {what[name]} | {100 * rate:.1f}% | {100 * targets[name]:.0f}% |" for name, rate in rates.items()]
     return lines
+
+
+ABLATION = ROOT / "benchmarks" / "ABLATION.md"
+
+
+def ablation_lines() -> list[str]:
+    """The ablation table, as ``benchmarks/ablation.py`` last wrote it (it trains seven models: not run here)."""
+    if not ABLATION.exists():
+        return []
+    text = ABLATION.read_text(encoding="utf-8").splitlines()
+    table = [line for line in text if line.startswith("|")]
+    blocks = [line for line in text if line.startswith("The blocks:")]
+    return [
+        "",
+        "**Ablation** (`python benchmarks/ablation.py`, which writes `benchmarks/ABLATION.md`): the shipped settings "
+        "retrained with one block of features switched, on the test split and the behavioural suite.",
+        "",
+        *table,
+        "",
+        *blocks,
+    ]
 
 
 README = ROOT / "README.md"

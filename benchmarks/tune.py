@@ -4,7 +4,7 @@
     python benchmarks/tune.py --quick    # a small search that keeps the script working
 
 Candidates are the current defaults and, one setting at a time, the values
-around them (``C``, ``nb_scaling``, ``max_features``, ``dense_weight``). Each
+around them (``C``, ``nb_scaling``, ``max_features``, ``block_weights``). Each
 candidate is fitted on the training folds of a grouped 3-fold split of the
 corpus's *training* split, and chooses its own threshold inside those folds
 (nested: the model's internal grouped cross-validation), then is scored on the
@@ -36,7 +36,7 @@ GRID: dict[str, list[Any]] = {
     "C": [8.0, 128.0],
     "nb_scaling": [False],
     "max_features": [30_000, 120_000],
-    "dense_weight": [0.5, 3.0],
+    "block_weights": [{"word": 0.5, "char": 0.5}, {"concepts": 2.0}, {"style": 1.0}],
 }
 
 

@@ -563,14 +563,14 @@ class GuardResult:
 
 
 def compare_on_genuine(
-    new: InviteClassifier, old: InviteClassifier, holdout: LabeledData, *, tolerance: float = 0.005
+    new: ModelLike, old: ModelLike, holdout: LabeledData, *, tolerance: float = 0.005
 ) -> GuardResult:
     """Share of the genuine notes of ``holdout`` that each model labels spam.
 
     Parameters
     ----------
-    new, old : InviteClassifier
-        Default-task models.
+    new, old : InviteClassifier, CompiledModel or path
+        Default-task models; a path is read in its compiled form (no pickle).
     holdout : LabeledData
         Labeled notes; only the genuine ones are used.
     tolerance : float, default=0.005
@@ -583,8 +583,9 @@ def compare_on_genuine(
     rows = [i for i, label in enumerate(holdout.labels) if label == "genuine"]
     if not rows:
         raise ValueError(f"{holdout.path}: no genuine notes to compare the models on")
-    notes = [holdout.X[i] for i in rows]
-    rates = [float((model.predict(notes) == "spam").mean()) for model in (new, old)]
+    messages = [holdout.messages[i] for i in rows]
+    counts = [holdout.mutual_connections[i] for i in rows]
+    rates = [float(np.mean([p.label == "spam" for p in classify_many(messages, counts, model=m)])) for m in (new, old)]
     return GuardResult(n=len(rows), new_rate=rates[0], old_rate=rates[1], tolerance=tolerance)
 
 

@@ -62,7 +62,7 @@ def _format_metrics(metrics: dict[str, float]) -> str:
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     from invitecls._api import compare_on_genuine, load_corpus, train
     from invitecls._io import read_labeled
-    from invitecls._persist import ModelError, load_model
+    from invitecls._persist import ModelError, load_compiled
 
     output = Path(args.output)
     if output.suffix.lower() not in (".joblib", ".skops"):
@@ -72,7 +72,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         # Replacing a model is allowed only by one that is not worse on held-out
         # genuine notes (a guard against poisoned or mislabelled data).
         try:
-            previous = load_model(output)
+            # Its compiled form: checking a model never unpickles it.
+            previous = load_compiled(output)
         except ModelError as err:
             raise UserError(f"{output} exists and cannot be checked ({err}); add --force to replace it") from None
     holdout = None
@@ -95,7 +96,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             f"accept below {model.accept_threshold_:.3f}, decline from {model.decline_threshold_:.3f}\n"
         )
     if previous is not None:
-        if not (model.is_default_task_ and previous.is_default_task_):
+        if not (model.is_default_task_ and previous.default_task):
             raise UserError(f"{output} exists and holds a model of another task; add --force to replace it")
         guard = compare_on_genuine(model, previous, holdout if holdout is not None else load_corpus(split="test"))
         out.write(
@@ -154,6 +155,36 @@ def _write_or_print(rows: list[Any] | Any, out_path: str | None, columns: tuple[
     return n
 
 
+def _check_output(target: str, inputs: Sequence[str | None], columns: tuple[str, ...], force: bool) -> None:
+    """Refuse to write over an input, or over a file invitecls did not write, unless ``--force``."""
+    out = Path(target).resolve()
+    for given in inputs:
+        if not given:
+            continue
+        source = Path(given).resolve()
+        if out == source or (source.is_dir() and source in out.parents):
+            where = "inside " if out != source else ""
+            raise UserError(f"{target}: that is {where}an input ({given}); write elsewhere")
+    if out.exists() and not force and not _written_by_us(out, columns):
+        raise UserError(f"{target} exists and was not written by this command; add --force to replace it")
+
+
+def _written_by_us(path: Path, columns: tuple[str, ...]) -> bool:
+    """Whether ``path`` starts like this command's output (then writing it again loses nothing of the user's)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            first = handle.readline(100_000).rstrip("\r\n")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.suffix.casefold() == ".csv":
+        return first == ",".join(columns)
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and tuple(record) == columns
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, list):
         value = "; ".join(value)
@@ -175,6 +206,9 @@ def cmd_triage(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.out and Path(args.out).suffix.casefold() not in (".csv", ".jsonl", ".ndjson", ".json"):
         raise UserError(f"{args.out}: the output must end in .csv or .jsonl")
+    if args.out:
+        reply_file = args.reply[1:] if args.reply and args.reply.startswith("@") else None
+        _check_output(args.out, [args.export, args.mutual, reply_file, args.model], TRIAGE_COLUMNS, args.force)
     template = DEFAULT_REPLY
     if args.reply:
         template = Path(args.reply[1:]).read_text("utf-8").strip() if args.reply.startswith("@") else args.reply
@@ -219,6 +253,8 @@ def cmd_prune(args: argparse.Namespace, out: TextIO) -> int:
     from invitecls._export import open_export
     from invitecls._triage import PRUNE_COLUMNS, prune
 
+    if args.out:
+        _check_output(args.out, [args.export], PRUNE_COLUMNS, args.force)
     export = open_export(args.export, needs=("Connections.csv",))
     today = dt.date.fromisoformat(args.today) if args.today else None
     report = prune(export, months=args.months, today=today)
@@ -353,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reply", default=None, help="reply template for 'ask' with {first_name}; @FILE reads a file")
     p.add_argument("--model", default=None, help="a model file (default: the shipped model)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line on standard error")
+    p.add_argument("--force", action="store_true", help="replace an --out file that invitecls did not write")
     p.set_defaults(func=cmd_triage)
 
     p = sub.add_parser("review", help="label the notes the model is least sure about")
@@ -367,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("export", help="the export: the downloaded zip file or the folder it unpacks to")
     p.add_argument("--months", type=_count, default=12, help="connected at least this many months ago (default 12)")
     p.add_argument("--out", "-o", default=None, help="write the list to this .csv or .jsonl file")
+    p.add_argument("--force", action="store_true", help="replace an --out file that invitecls did not write")
     p.add_argument("--today", default=None, metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_prune)
     return parser

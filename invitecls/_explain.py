@@ -57,12 +57,20 @@ _UNITS: dict[str, tuple[str, ...]] = {
     "specific": ("numbers_log1p", "unseen_words"),
     **{f"cue_{name}": (f"cue_{name}",) for name in CUE_NAMES},
     "pitch_x_context": ("pitch_x_context",),
+    "no_context": (
+        "no_context",
+        "no_context_x_mutual_0_5",
+        "no_context_x_mutual_unknown",
+        "no_context_x_mutual_10_plus",
+    ),
 }
 _CUE_WORDS = {
     "cue_event": "mentions a specific event",
     "cue_past_interaction": "refers to a past meeting or conversation",
     "cue_shared": "mentions a shared workplace, school or project",
     "cue_content": "refers to the recipient's own work",
+    "cue_referral": "names who suggested the contact",
+    "cue_purpose": "states a concrete question or purpose",
     "cue_pitch_offer": "offers a product or service",
     "cue_call_to_action": "asks for a call, a demo or a reply",
     "cue_outcome_claims": "promises results (revenue, leads, savings)",
@@ -120,6 +128,8 @@ def _phrase(unit: str, toward: str, row: int, model: CompiledModel, batch: Batch
         return "nothing specific or unusual" if spam_side else "specific names or details"
     if unit == "pitch_x_context":
         return "a pitch behind a friendly opener" if spam_side else "a shared context around an offer"
+    if unit == "no_context":
+        return "names no shared context, event, work, referrer or purpose"
     if unit in _CUE_WORDS:
         return _CUE_WORDS[unit]
     if unit == "chars":

@@ -40,12 +40,12 @@ from invitecls._fast import (
     word_tfidf,
 )
 from invitecls._normalize import normalize_one
-from invitecls._prepare import CUE_NAMES, DENSE_NAMES, Batch, dense_features, prepare
+from invitecls._prepare import BLOCK_NAMES, CUE_NAMES, DENSE_BLOCKS, DENSE_NAMES, Batch, dense_features, prepare
 from invitecls._templates import Template, default_templates
 from invitecls._tokenize import word_ngrams
 from invitecls._validation import as_notes
 
-__all__ = ["CUE_NAMES", "DENSE_NAMES", "Batch", "InviteFeatures", "WordAnalyzer", "prepare"]
+__all__ = ["BLOCK_NAMES", "CUE_NAMES", "DENSE_NAMES", "Batch", "InviteFeatures", "WordAnalyzer", "prepare"]
 
 # Fast-path tables per fitted word vectorizer: built on first use, never pickled.
 _TABLES: weakref.WeakKeyDictionary[Any, tuple[WordTable, CharTable]] = weakref.WeakKeyDictionary()
@@ -239,6 +239,24 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         words = [f"word:{w}" for w in self.word_vectorizer_.get_feature_names_out()]
         chars = [f"char:{c}" for c in self.char_vectorizer_.get_feature_names_out()]
         return np.asarray(words + chars + list(DENSE_NAMES), dtype=object)
+
+    def get_feature_blocks_out(self) -> np.ndarray:
+        """The block of each output feature, one of ``BLOCK_NAMES``.
+
+        ``word`` and ``char`` are the two n-gram blocks; the dense features
+        fall into ``template`` (similarity to generic notes, emptiness),
+        ``counts`` (shared connections and their interactions), ``style``
+        (length, emoji, punctuation, numbers, unusual words: how a note is
+        written) and ``concepts`` (lexicon concepts, links, money, percentages:
+        what it says).
+
+        Returns
+        -------
+        ndarray of str, aligned with ``get_feature_names_out()``
+        """
+        check_is_fitted(self, "template_matrix_")
+        blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
+        return np.asarray(blocks, dtype=object)
 
     @property
     def n_dense_features(self) -> int:

@@ -26,11 +26,12 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from invitecls._compiled import KNOWN_SENDER_COUNT, CompiledModel
-from invitecls._features import InviteFeatures
+from invitecls._features import BLOCK_NAMES, InviteFeatures
 from invitecls._prepare import Batch, prepare
 from invitecls._validation import as_notes
 
 __all__ = [
+    "DEFAULT_BLOCK_WEIGHTS",
     "DEFAULT_LABELS",
     "KNOWN_SENDER_COUNT",
     "InviteClassifier",
@@ -40,6 +41,9 @@ __all__ = [
     "platt_scaling",
     "sigmoid",
 ]
+
+#: Weight of each feature block unless ``block_weights`` says otherwise (1 for the others).
+DEFAULT_BLOCK_WEIGHTS = {"style": 0.0}
 
 #: The labels of the default task, as defined in the data card.
 DEFAULT_LABELS = ("genuine", "spam")
@@ -127,10 +131,16 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         Binary tasks: weight each n-gram by its naive-Bayes log-count ratio
         before the logistic regression (NBSVM-style), then fold the weights
         into the coefficients.
-    dense_weight : float, default=1.0
-        Scale of the dense features (template similarity, counts, signals,
-        concepts) relative to the n-grams before fitting; below 1 regularises
-        them more. Folded into the coefficients like ``nb_scaling``.
+    block_weights : dict of str to float, or None, default=None
+        Scale of each block of features before fitting, by block name
+        (``word``, ``char``, ``template``, ``counts``, ``style``,
+        ``concepts``; see ``InviteFeatures.get_feature_blocks_out``). Below 1
+        regularises a block more, so that the model leans on it less; 0 drops
+        it. Folded into the coefficients like ``nb_scaling``. A block left out
+        keeps its default weight: 1, except
+        ``style`` (length, emoji, "!", numbers, unusual words), which is 0 so
+        that a verdict never rests on how a note is written; pass
+        ``{"style": 1.0}`` to let a model read it.
     random_state : int, default=0
         Seed of the fold assignment.
 
@@ -179,7 +189,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         max_genuine_declined: float = 0.005,
         max_spam_accepted: float = 0.05,
         nb_scaling: bool = True,
-        dense_weight: float = 1.0,
+        block_weights: dict[str, float] | None = None,
         random_state: int = 0,
     ) -> None:
         self.word_ngram_range = word_ngram_range
@@ -197,7 +207,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         self.max_genuine_declined = max_genuine_declined
         self.max_spam_accepted = max_spam_accepted
         self.nb_scaling = nb_scaling
-        self.dense_weight = dense_weight
+        self.block_weights = block_weights
         self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
@@ -218,6 +228,13 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             templates=self.templates,
         )
 
+    def _check_block_weights(self) -> None:
+        for block, weight in (self.block_weights or {}).items():
+            if block not in BLOCK_NAMES:
+                raise ValueError(f"block_weights: unknown block {block!r}; the blocks are {', '.join(BLOCK_NAMES)}")
+            if not (isinstance(weight, (int, float)) and np.isfinite(weight) and weight >= 0):
+                raise ValueError(f"block_weights[{block!r}] must be a finite number >= 0, got {weight!r}")
+
     def _make_logreg(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
@@ -232,11 +249,13 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         matrix = features.transform_batch(batch)[0]
         n_sparse = features.n_word_features_ + features.n_char_features_
         scale = np.ones(matrix.shape[1])
-        scale[n_sparse:] = self.dense_weight
         if len(np.unique(y)) == 2 and self.nb_scaling:
             # NB-weighted logistic regression (Wang & Manning, 2012): scale each
             # n-gram by how unevenly the two classes use it.
             scale[:n_sparse] = _nb_scale(matrix, y == np.unique(y)[1], n_sparse=n_sparse)[:n_sparse]
+        blocks = features.get_feature_blocks_out()
+        for block, weight in {**DEFAULT_BLOCK_WEIGHTS, **(self.block_weights or {})}.items():
+            scale[blocks == block] *= weight
         if np.all(scale == 1.0):
             return features, self._make_logreg().fit(matrix, y)
         # Fit on the scaled features, then fold the scale into the coefficients
@@ -267,6 +286,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        self._check_block_weights()
         messages, mutual = as_notes(X)
         y_arr = np.asarray(y, dtype=object).reshape(-1)
         if len(y_arr) != len(messages):

@@ -54,7 +54,7 @@ class NormalizedNote:
     Attributes
     ----------
     text : str
-        Canonical text: lower case, look-alikes folded, names, links and
+        Canonical text: lower case, look-alikes folded, years dropped, names, links and
         addresses masked, punctuation and emoji removed, whitespace collapsed.
     n_chars : int
         Length of the note as received (capped at ``MAX_CHARS``).
@@ -290,6 +290,8 @@ _SPACED_MARKS = frozenset(".-_*·•|~+,'/")
 _NO_SIGNALS = (0.0,) * 10
 _WORDS = re.compile(r"\S+")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
+# A year says when, not what: "(2021)" or "class of 2017" must not move a verdict.
+_YEAR = re.compile(r"(?<![\w.,])(?:19|20)\d\d(?![\w.,]\d)(?!\s*(?:[€$£%]|eur|usd|gbp|chf|pln|zł|kr|k\b|dollar|euro))")
 
 _GREETINGS = (
     "hi|hii|hiya|hello|hallo|hey|heya|hej|hejsan|hei|hoi|moin|servus|yo|dear|greetings|good morning|"
@@ -298,14 +300,23 @@ _GREETINGS = (
     "gentile|gentilissima|gentilissimo|egregio|caro|cara|hola|buenos días|buenos dias|buenas tardes|"
     "buenas|estimado|estimada|querido|querida|olá|ola|oi|bom dia|boa tarde|prezado|prezada|"
     "goedemorgen|goedemiddag|goedendag|beste|hallå|tjena|god morgon|god dag|kære|kaere|goddag|"
-    "dzień dobry|dzien dobry|cześć|czesc|witam|witaj|szanowny|szanowna|szanowni"
+    "dzień dobry|dzien dobry|cześć|czesc|witam|witaj|szanowny|szanowna|szanowni|"
+    # Greetings the corpus's writers use in every language (from data/material/material.json).
+    "morning|afternoon|respected|howya|guten abend|grüss gott|grüss dich|griass di|sali|davs|god aften|"
+    "god eftermiddag|godmorgen|halløj|halløjsa|hejsa|apreciado|apreciada|buen día|buen dia|cordial saludo|"
+    "muy buenos días|qué onda|que onda|qué tal|que tal|saludos|holaa|heippa|heissan|huomenta|hyvä|"
+    "hyvää huomenta|hyvää päivää|moi|moi moi|moikka|morjens|moro|päivää|terve|allô|allo|bjr|bon matin|"
+    "coucou|buon pomeriggio|buondì|carissima|carissimo|ehi|dag|geachte|goedenavond|goeiemiddag|"
+    "goeiemorgen|hallokes|hallootjes|heey|god ettermiddag|god formiddag|god kveld|god morgen|halla|hallais|"
+    "heia|heisann|kjære|morn|dobry wieczór|hejka|siema|boa noite|caríssimo|caríssima|e aí|fala|oii|"
+    "bästa|god kväll|kära|morrn|tja|tjabba|tjenare"
 )
 _TITLES = (
     "mr|mrs|ms|miss|dr|prof|professor|sir|madam|herr|frau|mme|madame|monsieur|mlle|sr|sra|srta|"
     "dott|dottssa|dott ssa|dottoressa|ing|avv|doña|dona|pan|pani|fru|hr|mevrouw|meneer|dhr|mevr|"
     "señor|señora|senhor|senhora|mx"
 )
-_GREETING = re.compile(rf"^(?:{_GREETINGS})(?:\s+(?:{_TITLES})\b\.?)?(?=\s|[,!:.]|$)")
+_GREETING = re.compile(rf"^[¡¿]?(?:{_GREETINGS})(?:\s+(?:{_TITLES})\b\.?)?(?=\s|[,!:.]|$)")
 _NAME_WORD = re.compile(r"\s*([^\W\d_][\w'\-]*)")
 _NAME_END = re.compile(r"\s*(?:[,!:;.\n]|[-–—]|$)")
 # Words that start a sentence: a greeting followed by one of them has no name.
@@ -545,6 +556,8 @@ def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
         text = _mask_name(_SPACES.sub(" ", _SEPARATORS.sub(" ", head))) + tail
     if "'" in text:
         text = _CONTRACTION.sub("", text)
+    if n_numbers:
+        text = _YEAR.sub(" ", text)
     text = _NON_WORD.sub(" ", text).strip()
     signals = (
         float(n_chars),

@@ -7,15 +7,18 @@ of the model file itself, and its metrics. Loading checks that file first:
 
 - an unknown format version is refused;
 - a model file whose sha256 differs from the metadata is refused before it is
-  unpickled (a changed or truncated file never runs);
+  read (a changed or truncated file never runs). The hash is integrity, not
+  trust: whoever supplies a model supplies the metadata beside it;
 - a model saved with another scikit-learn minor series is refused with the
   command that retrains it (patch releases only warn).
 
 Two formats for the estimator: ``.joblib`` (pickle; loading runs whatever code
-the file holds, so load only files you made yourself) and ``.skops`` (for
-sharing: loaded with an explicit list of trusted types, nothing trusted
-blindly). Beside either, ``save`` writes the compiled form (``model.joblib.npz``):
-plain numpy arrays read without pickle, which is what ``classify`` runs.
+the file holds, so ``load_model`` unpickles one only when told
+``trusted=True``) and ``.skops`` (for sharing: loaded with an explicit list of
+trusted types, nothing trusted blindly). Beside either, ``save`` writes the
+compiled form (``model.joblib.npz``): plain numpy arrays read without pickle,
+which is all that ``classify`` and the command line ever read; a missing or
+changed ``.npz`` is an error, never a reason to unpickle the estimator.
 """
 
 from __future__ import annotations
@@ -229,14 +232,26 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load_model(
     path: str | os.PathLike[str] | None = None,
     *,
+    trusted: bool = False,
     allow_version_mismatch: bool = False,
 ) -> InviteClassifier:
-    """Load a model saved with ``save``; None gives the shipped default model.
+    """Load a model saved with ``save``, as a full estimator; None gives the shipped default model.
+
+    Classifying needs none of this: ``classify`` and the command line read the
+    compiled ``.npz`` beside the model, plain arrays read without pickle. Load
+    the estimator only to refit, inspect or re-save it.
 
     Parameters
     ----------
     path : str, path-like or None
         A ``.joblib`` or ``.skops`` file with its ``.json`` metadata beside it.
+    trusted : bool, default=False
+        A ``.joblib`` file is a pickle: unpickling runs whatever code it holds,
+        and the sha256 in the metadata beside it proves only that the two
+        files belong together, not who made them. It is loaded only with
+        ``trusted=True``, for a file you made yourself. A ``.skops`` file
+        needs no flag (it is loaded with a list of trusted types), nor does
+        the shipped model (it is part of the installed package).
     allow_version_mismatch : bool, default=False
         Load a model saved with another scikit-learn minor series anyway (with
         a warning). Its predictions may be wrong: retrain instead.
@@ -255,13 +270,20 @@ def load_model(
         from importlib import resources
 
         with resources.as_file(resources.files("invitecls._models").joinpath(DEFAULT_MODEL_NAME)) as shipped:
-            return _load(Path(shipped), allow_version_mismatch)
-    return _load(Path(path), allow_version_mismatch)
+            return _load(Path(shipped), allow_version_mismatch, trusted=True)
+    return _load(Path(path), allow_version_mismatch, trusted=trusted)
 
 
-def _load(file: Path, allow_version_mismatch: bool) -> InviteClassifier:
+def _load(file: Path, allow_version_mismatch: bool, *, trusted: bool) -> InviteClassifier:
     if not file.exists():
         raise ModelError(f"{file}: no such model file")
+    if file.suffix.lower() == ".joblib" and not trusted:
+        raise ModelError(
+            f"{file} is a pickle: loading it runs whatever code it holds, and its sha256 only shows that it "
+            "matches the metadata beside it. Load it with load_model(path, trusted=True) only if you made it "
+            "yourself; to share a model, save it as .skops. (Classifying needs no unpickling: pass the path to "
+            "classify.)"
+        )
     metadata = read_metadata(file)
     actual = _sha256(file)
     if actual != metadata.get("model_sha256"):
@@ -328,9 +350,16 @@ def load_compiled(path: str | os.PathLike[str] | None = None) -> CompiledModel:
             return load_compiled(Path(shipped))
     file = Path(path)
     metadata = read_metadata(file)
-    compiled = file.with_name(str(metadata.get("compiled_file") or compiled_path(file).name))
-    if not compiled.exists():
-        return _load(file, allow_version_mismatch=False).compiled()
+    name = str(metadata.get("compiled_file") or compiled_path(file).name)
+    if Path(name).name != name or not name.endswith(".npz"):
+        raise ModelError(f"{metadata_path(file)}: compiled_file must name an .npz file beside the model, not {name!r}")
+    compiled = file.with_name(name)
+    if not compiled.is_file():
+        # Never fall back to unpickling the estimator: a classifying path runs no code from a model file.
+        raise ModelError(
+            f"{compiled}: no compiled model (the .npz that classifying reads); re-save the model from a "
+            f"trusted copy: load_model({str(file)!r}, trusted=True).save(path, overwrite=True)"
+        )
     actual = _sha256(compiled)
     if actual != metadata.get("compiled_sha256"):
         raise ModelError(

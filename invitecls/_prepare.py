@@ -27,7 +27,16 @@ import numpy as np
 from invitecls._normalize import SIGNAL_NAMES, normalize_one
 from invitecls._tokenize import guess_language, stem, stemmer_name, tokenize
 
-__all__ = ["CUE_NAMES", "DENSE_NAMES", "Batch", "cue_counts", "dense_features", "prepare"]
+__all__ = [
+    "BLOCK_NAMES",
+    "CUE_NAMES",
+    "DENSE_BLOCKS",
+    "DENSE_NAMES",
+    "Batch",
+    "cue_counts",
+    "dense_features",
+    "prepare",
+]
 
 #: Concept lexicons in ``_resources/cues.json``; each gives one count feature.
 CUE_NAMES = (
@@ -35,6 +44,8 @@ CUE_NAMES = (
     "past_interaction",
     "shared",
     "content",
+    "referral",
+    "purpose",
     "pitch_offer",
     "call_to_action",
     "outcome_claims",
@@ -72,9 +83,28 @@ DENSE_NAMES = (
     "unseen_words",
     *(f"cue_{name}" for name in CUE_NAMES),
     "pitch_x_context",
+    "no_context",
+    "no_context_x_mutual_0_5",
+    "no_context_x_mutual_unknown",
+    "no_context_x_mutual_10_plus",
 )
+#: The block of each dense feature, in ``DENSE_NAMES`` order (see ``BLOCK_NAMES``).
+DENSE_BLOCKS = tuple(
+    "template"
+    if name in ("template_similarity", "empty", "generic")
+    else "counts"
+    if name.startswith(("mutual_", "generic_x_", "no_context_x_"))
+    else "concepts"
+    if name.startswith("cue_") or name in ("pitch_x_context", "no_context", "links", "money", "percent")
+    else "style"
+    for name in DENSE_NAMES
+)
+#: Feature blocks, in matrix order: the two n-gram blocks, then the dense ones.
+#: ``style`` is how a note is written (length, emoji, "!", "?", numbers, unusual
+#: words); ``concepts`` is what it says (lexicon concepts, links, money).
+BLOCK_NAMES = ("word", "char", "template", "counts", "style", "concepts")
 _PITCH_CUES = ("pitch_offer", "call_to_action", "outcome_claims", "money_scheme", "recruiting_vague")
-_CONTEXT_CUES = ("event", "past_interaction", "shared", "content")
+_CONTEXT_CUES = ("event", "past_interaction", "shared", "content", "referral", "purpose")
 _PITCH_INDEX = [CUE_NAMES.index(c) for c in _PITCH_CUES]
 _CONTEXT_INDEX = [CUE_NAMES.index(c) for c in _CONTEXT_CUES]
 _SIGNAL = {name: i for i, name in enumerate(SIGNAL_NAMES)}
@@ -315,7 +345,11 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
     context = cues[:, _CONTEXT_INDEX].sum(axis=1)
     # A pitch stays a pitch when it names a shared context: the product lets
     # the model learn that a context does not excuse a pitch.
-    return np.column_stack([*columns, cues, pitch * context])
+    # A note that names no context at all, however politely, gives no reason.
+    no_context = ((context == 0) & (empty == 0)).astype(float)
+    # Like a generic note, a note without a reason is judged by who sends it.
+    by_count = [no_context * (known & (mk <= 5)), no_context * (~known), no_context * (known & (mk >= 10))]
+    return np.column_stack([*columns, cues, pitch * context, no_context, *by_count])
 
 
 def dense_row(batch: Batch, similarity: float, unseen: float) -> np.ndarray:
@@ -359,4 +393,6 @@ def dense_row(batch: Batch, similarity: float, unseen: float) -> np.ndarray:
         _log1p_count(float(sig[_SIGNAL["n_numbers"]])),
         unseen,
     ]
-    return np.concatenate([np.array(values), cues, [pitch * context]])
+    no_context = 1.0 if context == 0 and text else 0.0
+    by_count = [no_context * few, no_context * (0.0 if known else 1.0), no_context * many]
+    return np.concatenate([np.array(values), cues, [pitch * context, no_context, *by_count]])

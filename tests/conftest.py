@@ -32,3 +32,10 @@ def small_train(corpus: invitecls.LabeledData) -> invitecls.LabeledData:
 @pytest.fixture(scope="session")
 def small_model(small_train: invitecls.LabeledData) -> invitecls.InviteClassifier:
     return invitecls.InviteClassifier(cv=3).fit(small_train.X, small_train.labels, groups=small_train.groups)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The notebooks train and plot: they run with the slow tests, in CI.
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)

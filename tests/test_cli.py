@@ -56,6 +56,7 @@ def test_usage_errors_exit_2_with_one_line() -> None:
     assert "Traceback" not in missing.stderr
 
 
+@pytest.mark.slow
 def test_train_and_evaluate(tmp_path: Path, small_train) -> None:
     data = tmp_path / "mine.csv"
     frame = small_train.to_pandas()[["message", "mutual_connections", "label", "group"]]

@@ -26,6 +26,7 @@ RECIPES = {
     "written", "variant", "template", "held-out-template", "empty", "pitch-frame", "flattery-frame",
     "evasion", "ambiguous", "pretext-pitch", "genuine-twin",
     "courtesy-twin", "hook-twin", "context-removed", "pitch-appended", "vague-courtesy",
+    "context-courtesy", "context-pitch",
 }  # fmt: skip
 HARD_CASES = ("held-out-template", "evasion", "ambiguous", "pretext-pitch", "genuine-twin")
 
@@ -218,6 +219,7 @@ def test_no_leakage_between_splits(rows) -> None:
     assert not [g for g, splits in groups.items() if len(splits) > 1]
 
 
+@pytest.mark.slow
 def test_no_test_note_reads_like_a_training_note_to_the_model(rows) -> None:
     # Compared as the model reads them: names masked, case, spacing and
     # disguises folded. Notes that fold to nothing (no note, emoji only) carry
@@ -280,11 +282,13 @@ def load_generator():
     return module
 
 
+@pytest.mark.slow
 def test_generator_reproduces_the_committed_file() -> None:
     generator = load_generator()
     assert generator.to_csv(generator.build()) == (DATA / "invitations.csv").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_new_written_notes_move_no_existing_note_between_splits(rows) -> None:
     # The corpus without the last 100 written notes of its newest file, then
     # with them (as when a writer adds a file): every row of the smaller
@@ -319,3 +323,35 @@ def test_lexicon_is_current() -> None:
     generator = load_generator()
     shipped = (ROOT / "invitecls" / "_resources" / "lexicon.txt").read_text(encoding="utf-8")
     assert shipped == generator.lexicon(generator.read_csv())
+
+
+def _phrase_audit():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("phrase_audit", DATA / "scripts" / "phrase_audit.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_courtesy_phrase_decides_a_label_in_the_training_split(rows) -> None:
+    audit = _phrase_audit()
+    phrases = audit.read_phrases()
+    assert len(phrases) >= 80 and len({lang for lang, _, _ in phrases}) >= 6
+    results = audit.audit(rows, phrases)
+    assert sum(r.rows >= audit.MIN_ROWS for r in results) >= 80
+    failing = [(r.lang, r.phrase, r.spam_rows, r.genuine_rows, round(r.share, 2)) for r in results if not r.ok]
+    assert not failing, failing
+
+
+def test_the_phrase_audit_catches_a_phrase_that_tells_the_label(rows) -> None:
+    audit = _phrase_audit()
+    # Every training note that says "would love to connect" made spam: the audit must object.
+    skewed = [
+        {**r, "label": "spam"} if r["split"] == "train" and "would love to connect" in r["message"].lower() else r
+        for r in rows
+    ]
+    results = audit.audit(skewed, [("en", "would love to connect", None)])
+    assert results[0].rows >= audit.MIN_ROWS and not results[0].ok

@@ -57,6 +57,7 @@ def test_fit_returns_self_and_leaves_params_alone(notes) -> None:
     assert all(k in before or k.endswith("_") for k in public)
 
 
+@pytest.mark.slow
 def test_fit_is_idempotent_and_deterministic(notes) -> None:
     X, y, groups = notes
     model = InviteClassifier(cv=2)
@@ -124,6 +125,7 @@ def test_classes_one_label_and_integer_labels(notes) -> None:
     assert numeric.accept_threshold_ is None and numeric.threshold_ == 0.5
 
 
+@pytest.mark.slow
 def test_multiclass_on_kind(small_train) -> None:
     kinds = small_train.columns["kind"]
     model = InviteClassifier(cv=0).fit(small_train.X, kinds)
@@ -163,6 +165,38 @@ def test_feature_names_match_the_matrix(small_model, notes) -> None:
 
     assert list(names[-len(DENSE_NAMES) :]) == list(DENSE_NAMES)
     assert DENSE_NAMES[:3] == ("template_similarity", "empty", "generic")
+
+
+def test_feature_blocks_label_every_column(small_model) -> None:
+    from invitecls._prepare import BLOCK_NAMES
+
+    names = small_model.get_feature_names_out()
+    blocks = small_model.features_.get_feature_blocks_out()
+    assert len(blocks) == len(names) and set(blocks) == set(BLOCK_NAMES)
+    assert all(b == n.split(":")[0] for b, n in zip(blocks, names) if b in ("word", "char"))
+    by_name = dict(zip(names, blocks))
+    assert by_name["cue_pitch_offer"] == by_name["money"] == "concepts"
+    assert by_name["exclaim_log1p"] == by_name["emoji_log1p"] == "style"
+    assert by_name["mutual_unknown"] == "counts" and by_name["template_similarity"] == "template"
+
+
+@pytest.mark.parametrize("block", ["word", "style", "concepts"])
+def test_a_block_weighted_zero_is_not_read(notes, block) -> None:
+    X, y, groups = notes
+    model = InviteClassifier(cv=0, block_weights={block: 0.0}).fit(X, y, groups=groups)
+    blocks = model.features_.get_feature_blocks_out()
+    assert np.all(model.coef_[0, blocks == block] == 0)
+    assert np.any(model.coef_[0, blocks != block] != 0)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [({"signal": 1.0}, "unknown block 'signal'"), ({"word": -1.0}, "finite number >= 0"), ({"char": "x"}, "finite")],
+)
+def test_block_weights_are_validated_at_fit(notes, weights, message) -> None:
+    X, y, groups = notes
+    with pytest.raises(ValueError, match=message):
+        InviteClassifier(cv=0, block_weights=weights).fit(X, y, groups=groups)
 
 
 def test_features_standalone() -> None:

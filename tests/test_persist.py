@@ -28,7 +28,7 @@ def saved(tmp_path: Path, small_model) -> Path:
 
 
 def test_round_trip_gives_identical_probabilities(saved: Path, small_model) -> None:
-    loaded = load_model(saved)
+    loaded = load_model(saved, trusted=True)
     np.testing.assert_array_equal(loaded.predict_proba(NOTES), small_model.predict_proba(NOTES))
     assert invitecls.classify_many([m for m, _ in NOTES], model=saved) == invitecls.classify_many(
         [m for m, _ in NOTES], model=small_model
@@ -44,7 +44,7 @@ def test_metadata_records_what_it_should(saved: Path, small_model) -> None:
     assert len(meta["model_sha256"]) == 64
     assert meta["created"].endswith("+00:00")
     assert "macro_f1" in meta["metrics"]["cross_validation"]
-    assert load_model(saved).metadata_["model_sha256"] == meta["model_sha256"]
+    assert load_model(saved, trusted=True).metadata_["model_sha256"] == meta["model_sha256"]
 
 
 def test_changed_file_is_refused_before_unpickling(saved: Path) -> None:
@@ -52,7 +52,7 @@ def test_changed_file_is_refused_before_unpickling(saved: Path) -> None:
     data[len(data) // 2] ^= 0xFF
     saved.write_bytes(bytes(data))
     with pytest.raises(ModelError, match="does not match its metadata"):
-        load_model(saved)
+        load_model(saved, trusted=True)
 
 
 def test_missing_or_unknown_metadata_is_refused(saved: Path) -> None:
@@ -60,10 +60,10 @@ def test_missing_or_unknown_metadata_is_refused(saved: Path) -> None:
     meta = json.loads(meta_file.read_text())
     meta_file.write_text(json.dumps({**meta, "format_version": 99}))
     with pytest.raises(ModelError, match="unknown model format version 99"):
-        load_model(saved)
+        load_model(saved, trusted=True)
     meta_file.unlink()
     with pytest.raises(ModelError, match="no metadata file"):
-        load_model(saved)
+        load_model(saved, trusted=True)
 
 
 def test_another_scikit_learn_minor_series_is_refused_with_the_fix(saved: Path) -> None:
@@ -72,9 +72,9 @@ def test_another_scikit_learn_minor_series_is_refused_with_the_fix(saved: Path) 
     meta["versions"]["scikit-learn"] = "1.4.2"
     meta_file.write_text(json.dumps(meta))
     with pytest.raises(ModelError, match=r"saved with scikit-learn 1\.4\.2.*invitecls train"):
-        load_model(saved)
+        load_model(saved, trusted=True)
     with pytest.warns(ModelVersionWarning, match="invitecls train"):
-        load_model(saved, allow_version_mismatch=True)
+        load_model(saved, trusted=True, allow_version_mismatch=True)
 
 
 def test_save_refuses_to_overwrite_and_is_atomic(saved: Path, small_model, monkeypatch) -> None:
@@ -92,9 +92,10 @@ def test_save_refuses_to_overwrite_and_is_atomic(saved: Path, small_model, monke
         small_model.save(saved, overwrite=True)
     assert saved.read_bytes() == before
     assert sorted(p.name for p in saved.parent.iterdir()) == ["model.joblib", "model.joblib.json", "model.joblib.npz"]
-    load_model(saved)
+    load_model(saved, trusted=True)
 
 
+@pytest.mark.slow
 def test_skops_round_trip(tmp_path: Path, small_model) -> None:
     path = tmp_path / "shared.skops"
     small_model.save(path)
@@ -106,6 +107,7 @@ class Payload:
     """Stands for an object an attacker slipped into a shared model."""
 
 
+@pytest.mark.slow
 def test_skops_refuses_types_it_does_not_trust(tmp_path: Path, small_model) -> None:
     import copy
 
@@ -128,7 +130,7 @@ def test_the_shipped_model_matches_the_installed_scikit_learn(shipped) -> None:
 
 def test_bad_paths(tmp_path: Path, small_model) -> None:
     with pytest.raises(ModelError, match="no such model file"):
-        load_model(tmp_path / "none.joblib")
+        load_model(tmp_path / "none.joblib", trusted=True)
     with pytest.raises(ValueError, match=r"\.joblib or \.skops"):
         small_model.save(tmp_path / "model.pkl")
 

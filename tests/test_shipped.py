@@ -110,7 +110,7 @@ def test_retraining_with_the_documented_command_gives_the_same_predictions(tmp_p
                "--output", str(output)]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, text=True)
     test = invitecls.load_corpus(split="test")
-    again = invitecls.load_model(output)
+    again = invitecls.load_model(output, trusted=True)
     np.testing.assert_allclose(again.predict_proba(test.X), shipped.predict_proba(test.X), rtol=0, atol=1e-9)
     assert again.threshold_ == pytest.approx(shipped.threshold_, abs=1e-9)
 

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from invitecls._normalize import normalize_one  # noqa: E402  (the model's own canonical text)
+from invitecls._prepare import CUE_NAMES, cue_counts  # noqa: E402
 
 WRITTEN = ROOT / "data" / "written"
 MATERIAL = ROOT / "data" / "material" / "material.json"
@@ -51,10 +52,11 @@ OUT = ROOT / "data" / "invitations.csv"
 CARD = ROOT / "data" / "README.md"
 SEED = 20261126
 TEST_FRACTION = 0.25
-COURTESY_SHARE = {"genuine": 0.35, "spam": 0.12}  # written notes that get a courteous twin
+COURTESY_SHARE = {"genuine": 0.35, "spam": 0.25}  # written notes that get a courteous twin
 PITCH_APPENDED_SHARE = 0.05  # genuine notes that get a pitch appended (a flip)
 HOOK_SHARE = 0.1  # pitches and scams that get a borrowed "specific" hook
-VAGUE_PER_BODY = 3  # courteous notes made from each vague body
+VAGUE_PER_BODY = 2  # courteous notes made from each vague body
+CONTEXT_PER_ITEM = 4  # courteous notes made from each specific context of the material
 NAMES = ["Anna", "Ben", "Carla", "Dev", "Emil", "Fatima", "Greta", "Hugo", "Ines", "Jakub", "Kaisa", "Leo", "Maja"]
 SENDERS = ["Alex", "Bea", "Chris", "Dana", "Erik", "Fran", "Gil", "Hana"]
 N_EMPTY = 1600  # requests without a note (about 6% of the corpus)
@@ -521,10 +523,60 @@ def _vague_courtesy(material: dict[str, Any]) -> list[Row]:
     return out
 
 
+_KIND_OF_CONCEPT = {
+    "referral": "referral",
+    "content": "content",
+    "event": "event",
+    "past_interaction": "event",
+    "purpose": "question",
+    "shared": "colleague",
+}
+
+
+def context_kind(text: str) -> str:
+    """The guide's kind of a written context, read from the first concept of invitecls's lexicons it names."""
+    counts = cue_counts([normalize_one(text)[0]])[0]
+    for concept in _KIND_OF_CONCEPT:
+        if counts[CUE_NAMES.index(concept)]:
+            return _KIND_OF_CONCEPT[concept]
+    return "colleague"
+
+
+def _context_courtesy(material: dict[str, Any]) -> list[Row]:
+    """Courtesy around a specific context (genuine), and the same context before a pitch (spam).
+
+    The genuine counterpart of ``_vague_courtesy``: the same greetings,
+    openers, closers and sign-offs around a sentence that names a shared
+    school, employer, event, referrer or the recipient's own work, with any
+    count (a specific reason needs no shared connections). The context with a
+    pitch, a scam or a vague recruiting offer after it is spam: a context does
+    not excuse a pitch. Every row of one context shares its group.
+    """
+    out = []
+    for lang, c in sorted(material["courtesy"].items()):
+        for item in c["contexts"]:
+            key = _digest(f"{lang}:{item}")
+            rng = _rng("context", key)
+            group, kind = f"c-{lang}-{key}", context_kind(item)
+            for _ in range(CONTEXT_PER_ITEM):
+                # Colleagues share many connections; an event contact or a referral may share none.
+                known = (
+                    genuine_count(rng) if kind == "colleague" else rng.choice([stranger_count(rng), genuine_count(rng)])
+                )
+                count = None if rng.random() < 0.5 else known
+                text = _courteous(item, lang, c, rng)
+                out.append(_row(text, count, "genuine", kind, lang, group, "context-courtesy"))
+            kind, part = rng.choice([("sales", "pitches"), ("scam", "scams"), ("recruiter", "vague_recruiting")])
+            addition = rng.choice(c[part]).format(company=company(material, rng))
+            text = _courteous(f"{item.rstrip()} {addition}", lang, c, rng)
+            out.append(_row(text, pitch_count(rng), "spam", kind, lang, group, "context-pitch"))
+    return out
+
+
 def generate_rows(written: list[Row], material: dict[str, Any]) -> list[Row]:
     """The generated rows that need no split, before grouping."""
     out = _variants(written, material) + _default_texts(material) + _empty_notes() + _frames(material)
-    out += _counterfactuals(written, material) + _vague_courtesy(material)
+    out += _counterfactuals(written, material) + _vague_courtesy(material) + _context_courtesy(material)
     out += _evasions(written + out, material)
     return [r for r in out if len(r["message"]) <= 300]  # LinkedIn's limit
 

@@ -5,9 +5,10 @@
 
 For each phrase of ``data/phrases.tsv`` (courtesy and boilerplate phrases in
 every corpus language, gathered from the facts about real notes in the data
-card), count the training rows that contain it and their spam share, balanced
-for the label sizes: ``(s/S) / (s/S + g/G)`` with ``s``, ``g`` the rows of each
-label that contain the phrase and ``S``, ``G`` the label totals. A phrase seen
+card), count the training rows *of its language* that contain it and their
+spam share, balanced for the label sizes: ``(s/S) / (s/S + g/G)`` with ``s``,
+``g`` the rows of each label that contain the phrase and ``S``, ``G`` the label
+totals in that language. A phrase seen
 30 times or more must keep that share within 0.15 of the share the facts
 document for it, or within 0.25-0.75 where they document none: a phrase that
 real senders of both kinds use must not tell the label here.
@@ -65,13 +66,19 @@ def read_phrases(path: Path = PHRASES) -> list[tuple[str, str, float | None]]:
 
 def audit(rows: list[dict[str, str]], phrases: list[tuple[str, str, float | None]]) -> list[PhraseResult]:
     """The audit of the training rows among ``rows`` (dicts with message, label, split)."""
-    train = [(fold(r["message"]), r["label"]) for r in rows if r["split"] == "train"]
-    totals = Counter(label for _, label in train)
+    # A phrase is audited in its own language: "connecte" is Danish courtesy and a French verb.
+    train: dict[str, list[tuple[str, str]]] = {}
+    for r in rows:
+        if r["split"] == "train":
+            train.setdefault(r["lang"], []).append((fold(r["message"]), r["label"]))
     results = []
     for lang, phrase, documented in phrases:
+        notes = train.get(lang, [])
+        totals = Counter(label for _, label in notes)
         pattern = re.compile(r"(?<!\w)" + re.escape(fold(phrase)) + r"(?!\w)")
-        hits = Counter(label for text, label in train if pattern.search(text))
-        spam, genuine = hits["spam"] / totals["spam"], hits["genuine"] / totals["genuine"]
+        hits = Counter(label for text, label in notes if pattern.search(text))
+        spam = hits["spam"] / totals["spam"] if totals["spam"] else 0.0
+        genuine = hits["genuine"] / totals["genuine"] if totals["genuine"] else 0.0
         share = spam / (spam + genuine) if spam + genuine else 0.5
         allowed = BAND if documented is None else (documented - TOLERANCE, documented + TOLERANCE)
         results.append(PhraseResult(lang, phrase, documented, hits["spam"], hits["genuine"], share, allowed))

@@ -1,0 +1,89 @@
+"""The concept lexicons: they match what they name, in every corpus language, and lean the way the guide says."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from invitecls._normalize import normalize_one
+from invitecls._prepare import CUE_NAMES, DENSE_NAMES, cue_counts, dense_features, prepare
+
+GENUINE_CONCEPTS = ("event", "past_interaction", "shared", "content", "referral", "purpose")
+SPAM_CONCEPTS = tuple(c for c in CUE_NAMES if c not in GENUINE_CONCEPTS)
+
+
+def concepts(note: str) -> set[str]:
+    counts = cue_counts([normalize_one(note)[0]])[0]
+    return {name for name, value in zip(CUE_NAMES, counts) if value}
+
+
+def test_the_lexicon_file_lists_the_concepts_in_order() -> None:
+    data = json.loads(resources.files("invitecls._resources").joinpath("cues.json").read_text("utf-8"))
+    assert tuple(k for k in data if not k.startswith("_")) == CUE_NAMES
+    assert all(len(data[name]) >= 300 for name in CUE_NAMES), {n: len(data[n]) for n in CUE_NAMES}
+
+
+@pytest.mark.parametrize(
+    ("note", "concept"),
+    [
+        ("Maja Eriksson suggested I reach out about the pump project.", "referral"),
+        ("Anna Berg hat mir empfohlen, Sie zu kontaktieren.", "referral"),
+        ("We both studied at Politecnico di Milano, same year.", "shared"),
+        ("Ho letto il tuo articolo sulla logistica inversa.", "content"),
+        ("Great chatting at the booth yesterday!", "past_interaction"),
+        ("Olemme tavanneet messuilla viime viikolla.", "event"),
+        ("We supply smart water meters to utilities in 40 countries.", "pitch_offer"),
+        ("Zarabiaj z domu, pasywny dochód każdego dnia!", "money_scheme"),
+        (
+            "Je recrute pour plusieurs postes passionnants, êtes-vous ouvert à de nouvelles opportunités ?",
+            "recruiting_vague",
+        ),
+    ],
+)
+def test_a_cue_in_each_language_finds_its_concept(note: str, concept: str) -> None:
+    assert concept in concepts(note), concepts(note)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Hi Joe, would love to connect!",
+        "Looking forward to connecting. Best regards, Tom",
+        "Hallo Jonas, würde mich freuen, uns zu vernetzen!",
+        "Bonjour, ravi de rejoindre votre réseau.",
+    ],
+)
+def test_courtesy_alone_names_no_concept(note: str) -> None:
+    assert not concepts(note) & set(GENUINE_CONCEPTS), concepts(note)
+
+
+def test_each_concept_leans_the_way_the_guide_says_on_the_training_split(corpus) -> None:
+    # Checked on the training split only; a concept whose notes were mostly of
+    # the other label would teach the model the opposite of the guide.
+    train = [i for i, s in enumerate(corpus.columns["split"]) if s == "train"]
+    canon = [normalize_one(corpus.messages[i])[0] for i in train]
+    spam = np.asarray([corpus.labels[i] == "spam" for i in train])
+    counts = cue_counts(canon) > 0
+    for j, name in enumerate(CUE_NAMES):
+        hits = counts[:, j]
+        assert hits.sum() >= 50, name
+        # Balanced for the label sizes: the share of each label's notes that match.
+        share = hits[spam].mean() / (hits[spam].mean() + hits[~spam].mean())
+        if name in GENUINE_CONCEPTS:
+            assert share < 0.5, (name, share)
+        else:
+            assert share > 0.5, (name, share)
+
+
+def test_no_context_marks_notes_without_a_reason_and_meets_the_count() -> None:
+    notes = ["Hello, hope you are well, happy to connect!", "We met at the Nordic AI meetup in Oslo.", ""]
+    batch = prepare(notes, np.array([np.nan, np.nan, 3.0]))
+    dense = dense_features(batch, np.zeros(3))
+    column = {name: dense[:, i] for i, name in enumerate(DENSE_NAMES)}
+    assert column["no_context"].tolist() == [1.0, 0.0, 0.0]  # an empty note is "empty", not "no context"
+    assert column["no_context_x_mutual_unknown"].tolist() == [1.0, 0.0, 0.0]
+    one = dense_features(batch.take(np.array([0])), np.zeros(1))
+    assert np.array_equal(one[0], dense[0])
