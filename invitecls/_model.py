@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import weakref
 from collections import Counter
+from collections.abc import Mapping
 from os import PathLike
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 #: Weight of each feature block unless ``block_weights`` says otherwise (1 for the others).
-DEFAULT_BLOCK_WEIGHTS = {"style": 0.0}
+DEFAULT_BLOCK_WEIGHTS: Mapping[str, float] = MappingProxyType({"style": 0.0})
 
 #: The labels of the default task, as defined in the data card.
 DEFAULT_LABELS = ("genuine", "spam")

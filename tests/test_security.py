@@ -122,7 +122,10 @@ def test_the_replace_guard_reads_the_compiled_form(planted, tmp_path: Path, caps
     model, marker = planted
     labels = ROOT / "data" / "example_my_labels.csv"
     code = main(["train", str(labels), "--output", str(model), "--holdout", str(labels)])
-    assert code in (0, 2)  # replaced or refused on its merits: either way, no code from the file ran
+    captured = capsys.readouterr()
+    assert code in (0, 2)  # replaced or refused on its merits
+    # The guard compared the models (it read the existing one's .npz) and no code from the file ran.
+    assert "held-out genuine notes flagged" in captured.out, captured.err
     assert not marker.exists()
 
 
