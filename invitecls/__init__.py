@@ -47,7 +47,7 @@ _WHERE = {
     "classify_stream": "invitecls._api",
     "Prediction": "invitecls._api",
     "default_model": "invitecls._api",
-    "train": "invitecls._api",
+    "train": "invitecls._training",
     "evaluate": "invitecls._api",
     "Evaluation": "invitecls._api",
     "load_corpus": "invitecls._api",
@@ -76,7 +76,6 @@ if TYPE_CHECKING:
         default_model,
         evaluate,
         load_corpus,
-        train,
     )
     from invitecls._features import InviteFeatures
     from invitecls._io import DataError, LabeledData, read_labeled
@@ -84,6 +83,7 @@ if TYPE_CHECKING:
     from invitecls._normalize import NormalizedNote, normalize
     from invitecls._persist import ModelError, ModelVersionWarning, load_model, save_model
     from invitecls._templates import Template, default_templates
+    from invitecls._training import train
 
 
 def __getattr__(name: str) -> Any:

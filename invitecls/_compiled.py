@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from invitecls._cues import CUE_NAMES
 from invitecls._fast import (
     CharTable,
     WordTable,
@@ -32,6 +33,7 @@ from invitecls._fast import (
     word_row,
     word_tfidf,
 )
+from invitecls._normalize import SIGNAL_NAMES, mostly_disguised
 from invitecls._prepare import DENSE_NAMES, Batch, dense_features
 from invitecls._templates import Template
 from invitecls._tokenize import seed_stems
@@ -192,7 +194,8 @@ class CompiledModel:
         labelling guide's ambiguous band (6 to 9), and the note would be
         genuine from someone sharing many connections (a generic note, or no
         note), the verdict rests on the count, not on the text: such a note is
-        never declined, only asked about.
+        never declined, only asked about. A note whose letters are mostly
+        disguised (``mostly_disguised``) is never accepted: asked about at best.
         """
         if not self.default_task:
             return [None] * len(proba)
@@ -220,14 +223,20 @@ class CompiledModel:
             else:
                 current = matrix[rows][:, -n_dense:].toarray()
                 logit = self.decision_function(matrix[rows])
+            first_cue = DENSE_NAMES.index(f"cue_{CUE_NAMES[0]}")
             counterfactual = dense_features(
                 known,
                 current[:, DENSE_NAMES.index("template_similarity")],
                 current[:, DENSE_NAMES.index("unseen_words")],
+                cues=current[:, first_cue : first_cue + len(CUE_NAMES)],  # the words did not change
             )
             shifted = logit + (counterfactual - current) @ self.coef[0, -n_dense:]
             rests_on_count = _expit(np.asarray(shifted).reshape(-1)) < self.threshold
             actions[rows[rests_on_count]] = "ask"
+        hidden = batch.signals[:, SIGNAL_NAMES.index("n_invisible")]
+        for row in np.flatnonzero(hidden >= 1):
+            if actions[row] == "accept" and mostly_disguised(hidden[row], batch.canon[row]):
+                actions[row] = "ask"
         return list(actions)
 
     # ----------------------------------------------------------- storage
@@ -274,13 +283,23 @@ class CompiledModel:
             np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> CompiledModel:
-        """Read a ``.npz`` written by ``save`` (no pickle: nothing in it can run)."""
-        with np.load(Path(path), allow_pickle=False) as archive:
+    def load(cls, source: str | os.PathLike[str] | IO[bytes]) -> CompiledModel:
+        """Read a ``.npz`` written by ``save``, a path or a binary file (no pickle: nothing in it can run).
+
+        Raises
+        ------
+        ValueError or KeyError
+            Arrays that do not make a model (a missing array, an array larger
+            than its share of the file, shapes that disagree, one class): what
+            ``predict_proba`` and ``labels`` index is checked here, once.
+        """
+        with np.load(source if hasattr(source, "read") else Path(source), allow_pickle=False) as archive:  # type: ignore[arg-type]
+            _check_arrays(archive)
             data = {key: archive[key] for key in archive.files}
         meta: dict[str, Any] = json.loads(_untext(data["meta"]))
-        if meta.get("format") != COMPILED_FORMAT:
-            raise ValueError(f"{path}: unknown compiled-model format {meta.get('format')!r}")
+        if not isinstance(meta, dict) or meta.get("format") != COMPILED_FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else meta
+            raise ValueError(f"unknown compiled-model format {found!r}")
         terms = _untext(data["word_terms"]).split("\n") if data["word_terms"].size else []
         words = WordTable(
             vocabulary={term: i for i, term in enumerate(terms)},
@@ -300,7 +319,7 @@ class CompiledModel:
             shape=tuple(meta["template_shape"]),
         )
         names = _untext(data["word_names"]).split("\n") if data["word_names"].size else []
-        return cls(
+        model = cls(
             classes=tuple(meta["classes"]),
             default_task=bool(meta["default_task"]),
             threshold=float(meta["threshold"]),
@@ -316,6 +335,77 @@ class CompiledModel:
             surface=dict(meta["surface"]),
             stems={k: dict(v) for k, v in meta["stems"].items()},
         )
+        model._check()
+        return model
+
+    def _check(self) -> None:
+        """Raise ``ValueError`` unless every array has the shape and type prediction relies on."""
+        classes = self.classes
+        if len(classes) < 2 or len(set(classes)) != len(classes) or not all(isinstance(c, str) for c in classes):
+            raise ValueError(f"classes {list(classes)[:5]!r}: a model needs two or more distinct class names")
+        n_words, n_chars = self.n_word_features, self.n_char_features
+        rows = 1 if len(classes) == 2 else len(classes)
+        expected = {
+            "coef": (self.coef, (rows, n_words + n_chars + len(DENSE_NAMES))),
+            "intercept": (self.intercept, (rows,)),
+            "word_idf": (self.words.tfidf.idf, (n_words,)),
+            "char_idf": (self.chars.tfidf.idf, (n_chars,)),
+            "char_columns": (self.chars.columns, self.chars.hashes.shape),
+            "template_data": (self.template_matrix.data, None),
+        }
+        for name, (array, shape) in expected.items():
+            if array.dtype.kind not in "fiu" or (shape is not None and array.shape != shape):
+                raise ValueError(f"{name}: {array.dtype} array of shape {array.shape}, expected numbers of {shape}")
+            if not np.isfinite(array).all():
+                raise ValueError(f"{name}: not every value is finite")
+        if self.chars.hashes.ndim != 1 or self.chars.hashes.dtype != np.uint64:
+            raise ValueError("char_hashes: expected a flat uint64 array")
+        if self.chars.columns.size and (self.chars.columns.min() < 0 or self.chars.columns.max() >= n_chars):
+            raise ValueError("char_columns: a column outside the character block")
+        if self.chars.terms and len(self.chars.terms) != n_chars:
+            raise ValueError(f"char_terms: {len(self.chars.terms)} terms for {n_chars} columns")
+        if len(self.word_names) != n_words or sorted(self.words.vocabulary.values()) != list(range(n_words)):
+            raise ValueError(f"word_names: {len(self.word_names)} names for {n_words} words")
+        for name, (low, high) in (("word", self.words.ngram_range), ("char", self.chars.ngram_range)):
+            if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high <= 10):
+                raise ValueError(f"{name}_ngram_range: {[low, high]!r} is not 1 <= low <= high <= 10")
+        matrix = self.template_matrix
+        if matrix.shape != (len(self.templates), n_chars):
+            raise ValueError(f"template_shape: {matrix.shape}, expected {(len(self.templates), n_chars)}")
+        matrix.check_format(full_check=True)
+        thresholds = [self.threshold]
+        if self.default_task:
+            if len(classes) != 2 or self.accept_threshold is None or self.decline_threshold is None:
+                raise ValueError("default_task: needs two classes and accept and decline thresholds")
+            thresholds += [self.accept_threshold, self.decline_threshold]
+        if not all(isinstance(t, (int, float)) and 0.0 <= t <= 1.0 for t in thresholds):
+            raise ValueError(f"thresholds {thresholds!r}: each must be a number from 0 to 1")
+
+
+#: Largest sum of uncompressed array sizes read from a compiled model (the shipped one holds about 40 MB).
+MAX_ARRAY_BYTES = 1 << 30
+
+
+def _check_arrays(archive: Any) -> None:
+    """Refuse, before reading any array, an archive whose arrays would take more memory than the file allows."""
+    import math
+
+    from numpy.lib import format as npy
+
+    total = 0
+    for info in archive.zip.infolist():
+        total += info.file_size
+        if total > MAX_ARRAY_BYTES:
+            raise ValueError(f"its arrays hold more than {MAX_ARRAY_BYTES} bytes")
+        with archive.zip.open(info) as member:
+            version = npy.read_magic(member)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"{info.filename}: unknown .npy version {version}")
+            read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, _, dtype = read_header(member)
+        # A header may claim any shape; reading it would allocate that much before finding the data short.
+        if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
+            raise ValueError(f"{info.filename}: its header claims more data than the archive holds")
 
 
 def _text(value: str) -> np.ndarray:

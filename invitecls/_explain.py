@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from invitecls._prepare import CUE_NAMES, DENSE_NAMES, Batch
+from invitecls._cues import CUE_NAMES
+from invitecls._prepare import DENSE_NAMES, Batch
 
 if TYPE_CHECKING:
     from invitecls._compiled import CompiledModel

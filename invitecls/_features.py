@@ -29,6 +29,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from invitecls._cues import CUE_NAMES
 from invitecls._fast import (
     CharTable,
     WordTable,
@@ -40,7 +41,7 @@ from invitecls._fast import (
     word_tfidf,
 )
 from invitecls._normalize import normalize_one
-from invitecls._prepare import BLOCK_NAMES, CUE_NAMES, DENSE_BLOCKS, DENSE_NAMES, Batch, dense_features, prepare
+from invitecls._prepare import BLOCK_NAMES, DENSE_BLOCKS, DENSE_NAMES, Batch, dense_features, prepare
 from invitecls._templates import Template, default_templates
 from invitecls._tokenize import word_ngrams
 from invitecls._validation import as_notes
@@ -71,7 +72,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
     char_ngram_range : tuple of int, default=(3, 5)
         Range of character n-grams (across word boundaries: "d like" is one).
     min_df : int or float, default=2
-        Minimum document frequency of a word or character n-gram.
+        Minimum document frequency of a word or character n-gram. A count
+        larger than the number of notes fitted on is read as 1 (a fit on a
+        handful of notes keeps its vocabulary); the value used is
+        ``min_df_``.
     max_features : int or None, default=60000
         Keep at most this many n-grams per block (the most frequent). The cap
         keeps the model small and fast at no cost in accuracy on the corpus.
@@ -84,6 +88,8 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    min_df_ : int or float
+        The minimum document frequency used (see ``min_df``).
     word_vectorizer_ : TfidfVectorizer
     char_vectorizer_ : TfidfVectorizer
     templates_ : tuple of Template
@@ -152,8 +158,9 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         if len(batch) == 0:
             raise ValueError("cannot fit on zero notes")
         common = {"min_df": self.min_df, "max_features": self.max_features, "sublinear_tf": self.sublinear_tf}
-        min_df = self.min_df if isinstance(self.min_df, float) or len(batch) >= self.min_df else 1
-        common["min_df"] = min_df
+        # Said in the docstring and kept as an attribute, not done silently.
+        self.min_df_ = self.min_df if isinstance(self.min_df, float) or len(batch) >= self.min_df else 1
+        common["min_df"] = self.min_df_
         self.word_vectorizer_ = TfidfVectorizer(
             analyzer=WordAnalyzer(tuple(self.word_ngram_range)),  # type: ignore[arg-type]
             dtype=np.float64,
@@ -257,8 +264,3 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "template_matrix_")
         blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
         return np.asarray(blocks, dtype=object)
-
-    @property
-    def n_dense_features(self) -> int:
-        """Number of dense features at the end of the matrix."""
-        return len(DENSE_NAMES)

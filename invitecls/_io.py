@@ -23,6 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from invitecls._limits import (
+    BLANK_ROWS,
+    MAX_FIELD_CHARS,
+    MAX_READ_BYTES,
+    MAX_ROW_CHARS,
+    LimitError,
+    csv_problem,
+    decode_text,
+    read_regular,
+    shorten,
+)
+from invitecls._validation import MAX_MUTUAL
+
 __all__ = [
     "DEFAULT_LABELS",
     "MIN_PER_CLASS",
@@ -30,6 +43,7 @@ __all__ = [
     "LabeledData",
     "atomic_write",
     "read_labeled",
+    "training_problems",
 ]
 
 DEFAULT_LABELS = ("genuine", "spam")
@@ -75,7 +89,8 @@ class LabeledData:
     labels : list of str
         The labels.
     groups : list of str or None
-        The ``group`` column, if the file has one.
+        The ``group`` column, if the file has one; a row that leaves it empty
+        is a group of its own.
     lines : list of int
         The line of each note in the file.
     sha256 : str
@@ -167,13 +182,9 @@ class LabeledData:
 
 def _decode(path: Path, raw: bytes) -> str:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-        raise DataError(
-            path, [f"line {line}, column {column}: not UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8"]
-        ) from None
+        return decode_text(raw)  # UTF-8, or UTF-16/32 as its byte-order mark says
+    except LimitError as err:
+        raise DataError(path, [str(err)]) from None
 
 
 def _records_csv(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, Any], str | None]]]:
@@ -184,11 +195,16 @@ def _records_csv(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, 
     except StopIteration:
         raise DataError(path, ["empty file"]) from None
     except csv.Error as err:
-        raise DataError(path, [f"line 1: not a CSV header ({err})"]) from None
+        raise DataError(path, [f"line 1: not a CSV header ({csv_problem(err)})"]) from None
     header = [h.strip() for h in header]
+    counts = Counter(h for h in header if h)
+    twice = next((h for h, n in counts.items() if n > 1), None)
+    if twice is not None:
+        raise DataError(path, [f"line 1: column {shorten(twice, quote=True)} appears {counts[twice]} times"])
 
     def rows() -> Iterator[tuple[int, dict[str, Any], str | None]]:
         previous_end = reader.line_num
+        blank = filled = 0
         while True:
             start = previous_end + 1
             try:
@@ -196,10 +212,20 @@ def _records_csv(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, 
             except StopIteration:
                 return
             except csv.Error as err:
-                yield start, {}, f"malformed CSV ({err})"
+                yield start, {}, f"malformed CSV ({csv_problem(err)})"
                 return
             previous_end = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
+                blank += 1
+                if blank >= BLANK_ROWS and blank > filled:
+                    yield start, {}, f"{blank:,} blank rows and {filled:,} with data; stopped reading"
+                    return
+                continue
+            filled += 1
+            long = next((i for i, cell in enumerate(row) if len(cell) > MAX_FIELD_CHARS), None)
+            if long is not None:
+                name = header[long] if long < len(header) else f"column {long + 1}"
+                yield start, {}, f"field {name} is longer than {MAX_FIELD_CHARS:,} characters"
                 continue
             if len(row) != len(header):
                 yield start, {}, f"has {len(row)} fields, the header has {len(header)}"
@@ -227,6 +253,9 @@ def _records_jsonl(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
+            if len(line) > MAX_ROW_CHARS:
+                yield number, {}, f"longer than {MAX_ROW_CHARS:,} characters"
+                continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
@@ -246,21 +275,52 @@ def _parse_count(value: Any) -> tuple[int | None, str | None]:
     if isinstance(value, bool):
         return None, f"{value!r} is not a whole number >= 0"
     if isinstance(value, int):
-        return (value, None) if value >= 0 else (None, f"{value} is negative")
+        if value > MAX_MUTUAL:
+            return None, f"more than {MAX_MUTUAL:,}"
+        return (value, None) if value >= 0 else (None, "negative; counts are whole numbers >= 0")
     if isinstance(value, float):
-        if math.isfinite(value) and value == int(value) and value >= 0:
+        if math.isfinite(value) and value == int(value) and 0 <= value <= MAX_MUTUAL:
             return int(value), None
         return None, f"{value!r} is not a whole number >= 0"
     text = str(value).strip()
     if text == "" or text.lower() in ("na", "nan", "null", "none", "unknown"):
         return None, None
+    shown = shorten(text, quote=True)
     try:
         number = float(text)
     except ValueError:
-        return None, f"{text!r} is not a whole number >= 0 (leave it empty when unknown)"
+        return None, f"{shown} is not a whole number >= 0 (leave it empty when unknown)"
     if not math.isfinite(number) or number != int(number) or number < 0:
-        return None, f"{text!r} is not a whole number >= 0 (leave it empty when unknown)"
+        return None, f"{shown} is not a whole number >= 0 (leave it empty when unknown)"
+    if number > MAX_MUTUAL:
+        return None, f"{shown} is more than {MAX_MUTUAL:,}"
     return int(number), None
+
+
+def training_problems(labels: Sequence[str], label_column: str = "label") -> list[str]:
+    """What keeps these labels from training a model: one class, or a class under ``MIN_PER_CLASS`` notes.
+
+    Parameters
+    ----------
+    labels : sequence of str
+    label_column : str, default="label"
+        Named in the problems.
+
+    Returns
+    -------
+    list of str
+        Empty when the labels can train a model on their own.
+    """
+    problems = []
+    tally = Counter(labels)
+    if len(tally) < 2:
+        problems.append(f"field {label_column}: only one class ({', '.join(tally)}); training needs two or more")
+    for label, n in sorted(tally.items()):
+        if n < MIN_PER_CLASS:
+            problems.append(
+                f"field {label_column}: class {label!r} has {n} notes; training needs at least {MIN_PER_CLASS}"
+            )
+    return problems
 
 
 def read_labeled(
@@ -298,101 +358,147 @@ def read_labeled(
         Naming the file, the line and the field of every problem found.
     """
     file = Path(path)
+    raw = _read_bytes(file)
+    is_json = file.suffix.lower() in (".jsonl", ".ndjson", ".json")
+    header, records = (_records_jsonl if is_json else _records_csv)(file, _decode(file, raw))
+    _check_columns(file, header, label_column, split, is_json)
+    allowed = set(labels) if labels is not None else (set(DEFAULT_LABELS) if label_column == "label" else None)
+    rows = _Rows(label_column, allowed, split, [c for c in header if c not in (*_KNOWN_COLUMNS, label_column)])
+    for line, record, error in records:
+        rows.add(line, record, error, is_json)
+    problems = rows.hint() + rows.problems + rows.file_problems()
+    if for_training and not problems:
+        problems.extend(training_problems(rows.labels, label_column))
+    if problems:
+        raise DataError(file, problems)
+    return LabeledData(
+        path=str(file),
+        messages=rows.messages,
+        mutual_connections=rows.counts,
+        labels=rows.labels,
+        # A row that leaves its group empty is a group of its own; the others keep theirs.
+        groups=[g or f"(line {n})" for g, n in zip(rows.groups, rows.lines)] if "group" in header else None,
+        lines=rows.lines,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        columns=rows.extra,
+    )
+
+
+_KNOWN_COLUMNS = ("message", "mutual_connections", "group")
+
+
+def _read_bytes(file: Path) -> bytes:
+    """The file's bytes: a regular file within the bounds, not empty."""
     if not file.exists():
         raise DataError(file, ["no such file"])
     if file.is_dir():
         raise DataError(file, ["is a folder, not a data file"])
-    raw = file.read_bytes()
+    try:
+        raw = read_regular(file, MAX_READ_BYTES)  # no pipe, no device, no file beyond the bound
+    except LimitError as err:
+        raise DataError(file, [str(err)]) from None
     if not raw.strip():
         raise DataError(file, ["empty file"])
-    text = _decode(file, raw)
-    is_json = file.suffix.lower() in (".jsonl", ".ndjson", ".json")
-    header, records = (_records_jsonl if is_json else _records_csv)(file, text)
+    return raw
+
+
+def _check_columns(file: Path, header: list[str], label_column: str, split: str | None, is_json: bool) -> None:
     missing = [c for c in ("message", label_column) if c not in header]
     if split is not None and "split" not in header:
         missing.append("split")
     if missing and not is_json:
         names = ", ".join(missing)
-        raise DataError(file, [f"line 1: missing column {names} (found: {', '.join(header) or 'nothing'})"])
-    allowed = set(labels) if labels is not None else (set(DEFAULT_LABELS) if label_column == "label" else None)
+        found = shorten(", ".join(header) or "nothing")
+        raise DataError(file, [f"line 1: missing column {names} (found: {found})"])
 
-    problems: list[str] = []
-    messages: list[str] = []
-    counts: list[int | None] = []
-    label_values: list[str] = []
-    groups: list[str] = []
-    line_numbers: list[int] = []
-    extra: dict[str, list[str]] = {}
-    extra_names = [c for c in header if c not in ("message", "mutual_connections", label_column, "group")]
-    for line, record, error in records:
+
+@dataclass
+class _Rows:
+    """The rows of a labeled file as they are read, and the problems found in them."""
+
+    label_column: str
+    allowed: set[str] | None
+    split: str | None
+    extra_names: list[str]
+    problems: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    counts: list[int | None] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    extra: dict[str, list[str]] = field(default_factory=dict)
+    splits_seen: set[str] = field(default_factory=set)
+
+    def add(self, line: int, record: dict[str, Any], error: str | None, is_json: bool) -> None:
+        """Check one record and keep it (unless it is of another split, or unreadable)."""
         if error is not None:
-            problems.append(f"line {line}: {error}")
-            continue
-        if is_json:
-            absent = [c for c in ("message", label_column) if c not in record]
-            if absent:
-                problems.append(f"line {line}: missing field {', '.join(absent)}")
-                continue
-        if split is not None and str(record.get("split", "")).strip() != split:
-            continue
+            self.problems.append(f"line {line}: {error}")
+            return
+        if is_json and (absent := [c for c in ("message", self.label_column) if c not in record]):
+            self.problems.append(f"line {line}: missing field {', '.join(absent)}")
+            return
+        if self.split is not None:
+            row_split = str(record.get("split", "")).strip()
+            self.splits_seen.add(row_split)
+            if row_split != self.split:
+                return
         message = record.get("message")
         if message is None:
             message = ""
         if not isinstance(message, str):
-            problems.append(f"line {line}, field message: expected text, got {type(message).__name__}")
-            continue
+            self.problems.append(f"line {line}, field message: expected text, got {type(message).__name__}")
+            return
         count, count_error = _parse_count(record.get("mutual_connections"))
         if count_error:
-            problems.append(f"line {line}, field mutual_connections: {count_error}")
-        label = record.get(label_column)
-        label = "" if label is None else str(label).strip()
+            self.problems.append(f"line {line}, field mutual_connections: {count_error}")
+        label = self._label(line, record.get(self.label_column))
+        self.messages.append(message)
+        self.counts.append(count)
+        self.labels.append(label)
+        self.groups.append(str(record.get("group", "")))
+        self.lines.append(line)
+        for name in self.extra_names:
+            self.extra.setdefault(name, []).append(str(record.get(name, "")))
+
+    def _label(self, line: int, value: Any) -> str:
+        label = "" if value is None else str(value).strip()
         if not label:
-            problems.append(f"line {line}, field {label_column}: empty label")
-        elif allowed is not None and label not in allowed:
-            expected = " or ".join(sorted(allowed))
-            problems.append(f"line {line}, field {label_column}: {label!r} is not {expected}")
-        messages.append(message)
-        counts.append(count)
-        label_values.append(label)
-        groups.append(str(record.get("group", "")))
-        line_numbers.append(line)
-        for name in extra_names:
-            extra.setdefault(name, []).append(str(record.get(name, "")))
-    if not messages and not problems:
-        where = f" with split {split!r}" if split is not None else ""
-        problems.append(f"no notes{where} (header only)")
-    seen: dict[tuple[str, int | None], tuple[str, int]] = {}
-    for message, count, label, line in zip(messages, counts, label_values, line_numbers):
-        key = (message.strip(), count)
-        if key in seen and seen[key][0] != label and label:
-            first_label, first_line = seen[key]
-            problems.append(
-                f"line {line}, field {label_column}: same note and count as line {first_line} "
-                f"but labelled {label!r}, not {first_label!r}"
+            self.problems.append(f"line {line}, field {self.label_column}: empty label")
+        elif self.allowed is not None and label not in self.allowed:
+            expected = shorten(" or ".join(sorted(self.allowed)))
+            self.problems.append(
+                f"line {line}, field {self.label_column}: {shorten(label, quote=True)} is not {expected}"
             )
-        seen.setdefault(key, (label, line))
-    if for_training and not problems:
-        tally = Counter(label_values)
-        if len(tally) < 2:
-            problems.append(f"field {label_column}: only one class ({', '.join(tally)}); training needs two or more")
-        for label, n in sorted(tally.items()):
-            if n < MIN_PER_CLASS:
+        return label
+
+    def hint(self) -> list[str]:
+        """Labels not of the expected classes but another column's values: say which column fits (first)."""
+        if self.allowed is None or not any(" is not " in p for p in self.problems):
+            return []
+        fitting = [name for name, values in self.extra.items() if values and set(values) <= self.allowed]
+        return [f"the labels look like column {fitting[0]!r}: add --label-column {fitting[0]}"] if fitting else []
+
+    def file_problems(self) -> list[str]:
+        """Problems of the file as a whole: no notes, one note labelled twice."""
+        problems = []
+        if not self.messages and not self.problems:
+            if self.split is not None and self.splits_seen:
+                known = ", ".join(shorten(v, quote=True) for v in sorted(self.splits_seen)[:10])
+                problems.append(f"no notes with split {shorten(self.split, quote=True)}; the file's splits are {known}")
+            else:
+                where = f" with split {self.split!r}" if self.split is not None else ""
+                problems.append(f"no notes{where} (header only)")
+        seen: dict[tuple[str, int | None], tuple[str, int]] = {}
+        for message, count, label, line in zip(self.messages, self.counts, self.labels, self.lines):
+            key = (message.strip(), count)
+            if key in seen and seen[key][0] != label and label:
+                first_label, first_line = seen[key]
                 problems.append(
-                    f"field {label_column}: class {label!r} has {n} notes; training needs at least {MIN_PER_CLASS}"
+                    f"line {line}, field {self.label_column}: same note and count as line {first_line} "
+                    f"but labelled {label!r}, not {first_label!r}"
                 )
-    if problems:
-        raise DataError(file, problems)
-    has_groups = "group" in header and all(groups)
-    return LabeledData(
-        path=str(file),
-        messages=messages,
-        mutual_connections=counts,
-        labels=label_values,
-        groups=groups if has_groups else None,
-        lines=line_numbers,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        columns=extra,
-    )
+            seen.setdefault(key, (label, line))
+        return problems
 
 
 def _umask() -> int:

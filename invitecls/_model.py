@@ -12,23 +12,28 @@ below a target rate, and they give the cross-validated metrics reported by
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import weakref
 from collections import Counter
 from collections.abc import Mapping
+from numbers import Integral, Real
 from os import PathLike
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from invitecls._compiled import KNOWN_SENDER_COUNT, CompiledModel
 from invitecls._features import BLOCK_NAMES, InviteFeatures
+from invitecls._io import DEFAULT_LABELS
 from invitecls._prepare import Batch, prepare
 from invitecls._validation import as_notes
 
@@ -48,8 +53,11 @@ __all__ = [
 DEFAULT_BLOCK_WEIGHTS: Mapping[str, float] = MappingProxyType({"style": 0.0})
 
 #: The labels of the default task, as defined in the data card.
-DEFAULT_LABELS = ("genuine", "spam")
-_COMPILED: weakref.WeakKeyDictionary[Any, CompiledModel] = weakref.WeakKeyDictionary()
+# The compiled form of each fitted logistic regression, with the coefficient
+# arrays it was built from: rebuilt when they are replaced.
+_COMPILED: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], CompiledModel]] = weakref.WeakKeyDictionary()
+# Training reports its stages here; the command line shows them on a terminal.
+_LOG = logging.getLogger("invitecls")
 
 
 def _threshold_for_rate(scores: np.ndarray, rate: float) -> float:
@@ -161,6 +169,10 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         Slope and intercept of the Platt scaling ((1, 0) when off).
     cv_scores_ : dict
         Grouped cross-validation metrics of the default task (empty otherwise).
+    cv_proba_ : ndarray of shape (n_notes,) or None
+        Binary tasks: the calibrated out-of-fold probability of ``classes_[1]``
+        of each training note (what the thresholds and ``cv_scores_`` were
+        computed from); None when no cross-validation ran.
     surface_ : dict
         A readable word for each stem, for explanations.
 
@@ -172,6 +184,28 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     >>> model = InviteClassifier().fit(train[["message", "mutual_connections"]], train.label,
     ...                                groups=train.group)  # doctest: +SKIP
     """
+
+    # Checked at ``fit``, as scikit-learn's own estimators do: a wrong value fails
+    # at once with the parameter's name, not deep inside the solver.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "word_ngram_range": [tuple],
+        "char_ngram_range": [tuple],
+        "min_df": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="both")],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "sublinear_tf": ["boolean"],
+        "templates": [tuple, list, None],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "cv": [Interval(Integral, 0, None, closed="left")],
+        "calibrate": ["boolean"],
+        "max_genuine_flagged": [Interval(Real, 0, 1, closed="both")],
+        "max_genuine_declined": [Interval(Real, 0, 1, closed="both")],
+        "max_spam_accepted": [Interval(Real, 0, 1, closed="both")],
+        "nb_scaling": ["boolean"],
+        "block_weights": [dict, None],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,
@@ -240,13 +274,17 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     def _make_logreg(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
-    def _fit_once(self, batch: Batch, y: np.ndarray) -> tuple[InviteFeatures, LogisticRegression]:
+    def _fit_once(
+        self, batch: Batch, y: np.ndarray, weight: np.ndarray | None = None
+    ) -> tuple[InviteFeatures, LogisticRegression]:
         # The solver's path depends on how many threads BLAS sums with: one
         # thread makes training reproducible on any machine setting.
         with threadpool_limits(limits=1):
-            return self._fit_once_unthreaded(batch, y)
+            return self._fit_once_unthreaded(batch, y, weight)
 
-    def _fit_once_unthreaded(self, batch: Batch, y: np.ndarray) -> tuple[InviteFeatures, LogisticRegression]:
+    def _fit_once_unthreaded(
+        self, batch: Batch, y: np.ndarray, weight: np.ndarray | None
+    ) -> tuple[InviteFeatures, LogisticRegression]:
         features = self._make_features().fit_batch(batch)
         matrix = features.transform_batch(batch)[0]
         n_sparse = features.n_word_features_ + features.n_char_features_
@@ -254,19 +292,19 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         if len(np.unique(y)) == 2 and self.nb_scaling:
             # NB-weighted logistic regression (Wang & Manning, 2012): scale each
             # n-gram by how unevenly the two classes use it.
-            scale[:n_sparse] = _nb_scale(matrix, y == np.unique(y)[1], n_sparse=n_sparse)[:n_sparse]
+            scale[:n_sparse] = _nb_scale(matrix, y == np.unique(y)[1], n_sparse=n_sparse)
         blocks = features.get_feature_blocks_out()
-        for block, weight in {**DEFAULT_BLOCK_WEIGHTS, **(self.block_weights or {})}.items():
-            scale[blocks == block] *= weight
+        for block, block_weight in {**DEFAULT_BLOCK_WEIGHTS, **(self.block_weights or {})}.items():
+            scale[blocks == block] *= block_weight
         if np.all(scale == 1.0):
-            return features, self._make_logreg().fit(matrix, y)
+            return features, self._make_logreg().fit(matrix, y, sample_weight=weight)
         # Fit on the scaled features, then fold the scale into the coefficients
         # so that the model reads the plain features.
-        logreg = self._make_logreg().fit(matrix @ sp.diags(scale), y)
+        logreg = self._make_logreg().fit(matrix @ sp.diags(scale), y, sample_weight=weight)
         logreg.coef_ = logreg.coef_ * scale
         return features, logreg
 
-    def fit(self, X: Any, y: Any, groups: Any = None) -> InviteClassifier:
+    def fit(self, X: Any, y: Any, groups: Any = None, sample_weight: Any = None) -> InviteClassifier:
         """Fit the model.
 
         Parameters
@@ -283,46 +321,28 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             Group ids for the internal cross-validation: variants of one note
             share a group and never straddle folds. By default notes that are
             identical after normalisation (names masked) share a group.
+        sample_weight : array-like of shape (n_notes,), optional
+            Weight of each note in the logistic regression's loss (for
+            example, one's own labels counted more than a base corpus's). The
+            vocabulary, the naive-Bayes ratios, the calibration and the
+            thresholds count every note once.
 
         Returns
         -------
         self
         """
+        self._validate_params()
         self._check_block_weights()
         messages, mutual = as_notes(X)
-        y_arr = np.asarray(y, dtype=object).reshape(-1)
-        if len(y_arr) != len(messages):
-            raise ValueError(f"X has {len(messages)} notes but y has {len(y_arr)} labels")
-        if any(label is None or (isinstance(label, float) and np.isnan(label)) for label in y_arr):
-            raise ValueError("y contains missing labels")
-        y_arr = y_arr.astype(str)
-        classes = np.unique(y_arr)
-        if len(classes) < 2:
-            raise ValueError(f"need at least two classes to fit, got {len(classes)}: {list(classes)}")
+        y_arr = _check_labels(y, len(messages))
+        weight = _check_weight(sample_weight, len(y_arr))
+        _LOG.info("features: normalising %d notes", len(y_arr))
         batch = prepare(messages, mutual)
-        self.classes_ = classes
-        self.is_default_task_ = tuple(classes) == DEFAULT_LABELS
-        slope, intercept = 1.0, 0.0
-        self.threshold_ = 0.5
-        self.accept_threshold_: float | None = None
-        self.decline_threshold_: float | None = None
-        self.cv_scores_: dict[str, float] = {}
-        if len(classes) == 2 and self.cv and self.cv >= 2:
-            oof = self._out_of_fold(batch, y_arr, groups)
-            if oof is not None:
-                positive = y_arr == classes[1]
-                if self.calibrate:
-                    slope, intercept = platt_scaling(oof, positive)
-                p = sigmoid(slope * oof + intercept)
-                if self.is_default_task_:
-                    self._set_thresholds(p, positive)
-                    self.cv_scores_ = cv_metrics(y_arr, p, self.threshold_)
-                    self.cv_scores_["n_splits"] = float(self._n_splits_used)
-        elif self.is_default_task_:
-            self.accept_threshold_ = self.decline_threshold_ = self.threshold_
-        if self.is_default_task_ and self.accept_threshold_ is None:
-            self.accept_threshold_ = self.decline_threshold_ = self.threshold_
-        self.features_, self.logreg_ = self._fit_once(batch, y_arr)
+        self.classes_ = np.unique(y_arr)
+        self.is_default_task_ = tuple(self.classes_) == DEFAULT_LABELS
+        slope, intercept = self._calibrate_and_choose_thresholds(batch, y_arr, groups, weight)
+        _LOG.info("final fit on all %d notes", len(y_arr))
+        self.features_, self.logreg_ = self._fit_once(batch, y_arr, weight)
         if slope != 1.0 or intercept != 0.0:
             # Fold the Platt scaling into the model: still one logistic regression.
             self.logreg_.coef_ = self.logreg_.coef_ * slope
@@ -332,7 +352,32 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         self.stems_ = self._training_stems(batch)
         return self
 
-    def _out_of_fold(self, batch: Batch, y: np.ndarray, groups: Any) -> np.ndarray | None:
+    def _calibrate_and_choose_thresholds(
+        self, batch: Batch, y: np.ndarray, groups: Any, weight: np.ndarray | None
+    ) -> tuple[float, float]:
+        """Out-of-fold scores of a binary task: the Platt scaling (returned), thresholds, metrics."""
+        slope, intercept = 1.0, 0.0
+        self.threshold_ = 0.5
+        self.accept_threshold_: float | None = None
+        self.decline_threshold_: float | None = None
+        self.cv_scores_: dict[str, float] = {}
+        self.cv_proba_: np.ndarray | None = None
+        oof = self._out_of_fold(batch, y, groups, weight) if len(self.classes_) == 2 and self.cv >= 2 else None
+        if oof is not None:
+            positive = y == self.classes_[1]
+            _LOG.info("calibration and thresholds")
+            if self.calibrate:
+                slope, intercept = platt_scaling(oof, positive)
+            self.cv_proba_ = sigmoid(slope * oof + intercept)
+            if self.is_default_task_:
+                self._set_thresholds(self.cv_proba_, positive)
+                self.cv_scores_ = cv_metrics(y, self.cv_proba_, self.threshold_)
+                self.cv_scores_["n_splits"] = float(self._n_splits_used)
+        if self.is_default_task_ and self.accept_threshold_ is None:
+            self.accept_threshold_ = self.decline_threshold_ = self.threshold_
+        return slope, intercept
+
+    def _out_of_fold(self, batch: Batch, y: np.ndarray, groups: Any, weight: np.ndarray | None) -> np.ndarray | None:
         if groups is None:
             group_ids = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
         else:
@@ -345,10 +390,12 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         if n_splits < 2:
             return None
         oof = np.zeros(len(y))
-        for train_idx, test_idx in grouped_folds(y, group_ids, n_splits, self.random_state):
+        for k, (train_idx, test_idx) in enumerate(grouped_folds(y, group_ids, n_splits, self.random_state), 1):
             if len(np.unique(y[train_idx])) < 2:
                 return None
-            features, logreg = self._fit_once(batch.take(train_idx), y[train_idx])
+            _LOG.info("fold %d of %d", k, n_splits)
+            fold_weight = None if weight is None else weight[train_idx]
+            features, logreg = self._fit_once(batch.take(train_idx), y[train_idx], fold_weight)
             oof[test_idx] = logreg.decision_function(features.transform_batch(batch.take(test_idx))[0])
         return oof
 
@@ -424,17 +471,30 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         """
         return self.labels_from_proba(self.predict_proba(X))
 
-    def actions_for(self, batch: Batch, matrix: sp.csr_matrix, proba: np.ndarray) -> list[str | None]:
-        """``accept``, ``ask`` or ``decline`` per note (see ``CompiledModel.actions``)."""
-        return self.compiled().actions(batch, matrix, proba)
-
     def compiled(self) -> CompiledModel:
-        """This model compiled for fast prediction (built once per fit)."""
+        """This model compiled for fast prediction.
+
+        Built once per fit; the thresholds are read from the estimator on
+        every call, so that a changed ``threshold_`` (or ``accept_threshold_``,
+        ``decline_threshold_``) takes effect at once, in ``predict`` and in
+        ``save`` alike.
+        """
         self._check()
-        compiled = _COMPILED.get(self.logreg_)
-        if compiled is None:
-            compiled = CompiledModel.from_estimator(self)
-            _COMPILED[self.logreg_] = compiled
+        arrays = (id(self.logreg_.coef_), id(self.logreg_.intercept_))
+        cached = _COMPILED.get(self.logreg_)
+        if cached is None or cached[0] != arrays:
+            cached = (arrays, CompiledModel.from_estimator(self))
+            _COMPILED[self.logreg_] = cached
+        compiled = cached[1]
+        thresholds = (self.threshold_, self.accept_threshold_, self.decline_threshold_)
+        if thresholds != (compiled.threshold, compiled.accept_threshold, compiled.decline_threshold):
+            compiled = dataclasses.replace(
+                compiled,
+                threshold=float(self.threshold_),
+                accept_threshold=None if self.accept_threshold_ is None else float(self.accept_threshold_),
+                decline_threshold=None if self.decline_threshold_ is None else float(self.decline_threshold_),
+            )
+            _COMPILED[self.logreg_] = (arrays, compiled)
         return compiled
 
     # ------------------------------------------------------------ inspect
@@ -463,12 +523,38 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         save_model(self, path, overwrite=overwrite)
 
 
+def _check_labels(y: Any, n: int) -> np.ndarray:
+    """``y`` as strings, one per note, of two or more classes; else a ``ValueError`` saying what is wrong."""
+    labels = np.asarray(y, dtype=object).reshape(-1)
+    if len(labels) != n:
+        raise ValueError(f"X has {n} notes but y has {len(labels)} labels")
+    if any(label is None or (isinstance(label, float) and np.isnan(label)) for label in labels):
+        raise ValueError("y contains missing labels")
+    labels = labels.astype(str)
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise ValueError(f"need at least two classes to fit, got {len(classes)}: {list(classes)}")
+    return labels
+
+
+def _check_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    """``sample_weight`` as finite non-negative floats, one per note (None: all equal)."""
+    if sample_weight is None:
+        return None
+    weight = np.asarray(sample_weight, dtype=float).reshape(-1)
+    if len(weight) != n:
+        raise ValueError(f"sample_weight has {len(weight)} entries, X has {n} notes")
+    if not (np.isfinite(weight).all() and (weight >= 0).all() and weight.sum() > 0):
+        raise ValueError("sample_weight must be finite, >= 0 and not all 0")
+    return weight
+
+
 def _nb_scale(matrix: sp.csr_matrix, positive: np.ndarray, n_sparse: int, alpha: float = 1.0) -> np.ndarray:
-    """1 + |log-count ratio| of each n-gram; 1 for the dense features."""
+    """1 + |log-count ratio| of each of the first ``n_sparse`` columns (the n-grams)."""
     p = np.asarray(matrix[positive].sum(axis=0)).ravel()[:n_sparse] + alpha
     q = np.asarray(matrix[~positive].sum(axis=0)).ravel()[:n_sparse] + alpha
-    ratio = np.log((p / p.sum()) / (q / q.sum()))
-    return np.concatenate([1.0 + np.abs(ratio), np.ones(matrix.shape[1] - n_sparse)])
+    scale: np.ndarray = 1.0 + np.abs(np.log((p / p.sum()) / (q / q.sum())))
+    return scale
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -3,10 +3,11 @@
 A spammer who wants a generic note to slip past a filter changes how it looks,
 not what it says: invisible characters, look-alike letters from other scripts,
 full-width forms, s p a c e d or p.u.n.c.t.u.a.t.e.d letters, leetspeak,
-emoji between words, random casing. The normaliser undoes all of these, so that
-the word and character features of the model see the same text, and it counts
-what it undid: hidden characters and mixed scripts are signals in their own
-right.
+emoji between words, random casing, combining marks stacked on letters, text
+reversed behind a right-to-left override. The normaliser undoes all of these,
+so that the word and character features of the model see the same text, and it
+counts what it undid: hidden characters and mixed scripts are signals in their
+own right.
 
 It also masks what makes a template look personal without making it so: the
 recipient's name in the greeting, URLs, e-mail addresses and @handles.
@@ -22,8 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
-__all__ = ["MAX_CHARS", "SIGNAL_NAMES", "NormalizedNote", "normalize"]
+__all__ = ["MAX_CHARS", "SIGNAL_NAMES", "NormalizedNote", "mostly_disguised", "normalize"]
 
 #: Only this many characters of a note are read. LinkedIn caps notes at 300
 #: characters; the cap bounds the work on hostile input, not the answer.
@@ -59,7 +61,10 @@ class NormalizedNote:
     n_chars : int
         Length of the note as received (capped at ``MAX_CHARS``).
     n_invisible : int
-        Invisible and control characters removed.
+        Hidden characters removed: invisible, format, control, private-use
+        and unassigned characters, and combining marks that are not part of a
+        letter (a mark of the letter's own script, or an accent written
+        decomposed in an ordinary text, is kept and composed).
     n_mixed_script : int
         Words that mixed letters of several scripts, or look-alike letters
         that were folded in a Latin-script note.
@@ -124,7 +129,8 @@ def normalize(message: str | None) -> NormalizedNote:
     text, signals = normalize_one(message)
     (n_chars, n_inv, n_mixed, n_emoji, n_links, has_q, n_excl, money, pct, numbers) = signals
     # Not model features (they change with case or layout), but useful to look at.
-    raw = (message or "")[:MAX_CHARS].translate(_tables()["strip"])  # type: ignore[arg-type]
+    # CRLF is one line break, as normalize_one reads it.
+    raw = (message or "")[:MAX_CHARS].replace("\r\n", "\n").translate(_tables().strip)
     letters = [ch for ch in raw if ch.isalpha()]
     upper_ratio = sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
     return NormalizedNote(
@@ -155,7 +161,8 @@ def _invisible_codepoints() -> list[int]:
     points += list(range(0x200B, 0x2010))  # zero-width space .. right-to-left mark
     points += list(range(0x202A, 0x202F))  # bidirectional embeddings and overrides
     points += list(range(0x2060, 0x2070))  # word joiner, invisible operators, bidi isolates
-    points += list(range(0xFFF0, 0xFFF9))
+    points += list(range(0xFFF0, 0xFFFC))  # specials and interlinear annotation controls
+    points += list(range(0x1BCA0, 0x1BCA4))  # shorthand format controls
     points += list(range(0x1D173, 0x1D17B))  # musical formatting characters
     points += list(range(0xE0000, 0xE0080))  # tag characters
     points += list(range(0xD800, 0xE000))  # lone surrogates
@@ -168,8 +175,23 @@ def _invisible_codepoints() -> list[int]:
 _SILENT = [0x200D, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
 
 
+class _Tables(NamedTuple):
+    """The character tables of the normaliser, built once on first use."""
+
+    strip: dict[int, str | None]  # removed (None) or replaced characters
+    counted: dict[int, str | None]  # those of them counted as hidden
+    apostrophes: dict[int, str]
+    fold: dict[int, str]  # look-alike letters to their Latin letter
+    # Most notes hold none of these characters: one regex scan finds out,
+    # cheaper than translating the note through a large table.
+    strip_search: re.Pattern[str]
+    apostrophe_search: re.Pattern[str]
+    foldable: frozenset[str]
+    suspect_search: re.Pattern[str]
+
+
 @lru_cache(maxsize=1)
-def _tables() -> dict[str, object]:
+def _tables() -> _Tables:
     invisible = dict.fromkeys(_invisible_codepoints())
     silent = dict.fromkeys(_SILENT)
     # Control characters that Python counts as whitespace separate words: keep them as spaces.
@@ -196,27 +218,53 @@ def _tables() -> dict[str, object]:
             if key not in chosen or (small and not chosen[key][0]):
                 chosen[key] = (small, target)
     fold = {ord(key): target for key, (_, target) in chosen.items()}
-    return {
-        "strip": strip_table,
-        "count": count_table,
-        "apostrophes": apostrophes,
-        "fold": fold,
-        # Most notes hold none of these characters: one regex scan finds out,
-        # cheaper than translating the note through a large table.
-        "strip_search": _char_class(k for k, v in strip_table.items() if v != chr(k)),
-        "apostrophe_search": _char_class(apostrophes),
-        "foldable": frozenset(chr(k) for k, v in fold.items() if v != chr(k)),
-    }
+    # Characters that may need work beyond NFKC: those of the strip table,
+    # combining marks, and characters that are not printable (format,
+    # control, private-use, unassigned), but for line breaks and the spaces
+    # NFKC turns into " ". Above U+FFFF, all but the emoji blocks: a class
+    # with the many small ranges there is slow on every text, and the few
+    # notes with historic scripts, math letters or rare ideographs can take
+    # the slow path.
+    suspect = [c for c in strip_table if strip_table[c] != chr(c)]
+    suspect += (c for c in range(0x80, 0x10000) if _suspect(chr(c)))
+    astral = [(0x10000, _EMOJI_BLOCKS[0] - 1), (_EMOJI_BLOCKS[1] + 1, 0x10FFFF)]
+    return _Tables(
+        strip=strip_table,
+        counted=count_table,
+        apostrophes=apostrophes,
+        fold=fold,
+        strip_search=_char_class(k for k, v in strip_table.items() if v != chr(k)),
+        apostrophe_search=_char_class(apostrophes),
+        foldable=frozenset(chr(k) for k, v in fold.items() if v != chr(k)),
+        suspect_search=_char_class((c for c in suspect if c < 0x10000), astral),
+    )
 
 
-def _char_class(codes: Iterable[int]) -> re.Pattern[str]:
-    """A regex matching any one of ``codes``."""
+_MARKS = frozenset({"Mn", "Mc", "Me"})
+# Emoji newer than this Python's Unicode data are unassigned to it: kept, as emoji.
+_EMOJI_BLOCKS = (0x1F000, 0x1FAFF)
+# Controls of the bidirectional algorithm: embeddings, overrides and isolates.
+_LRE, _RLE, _PDF, _LRO, _RLO = "\u202a\u202b\u202c\u202d\u202e"
+_LRI, _RLI, _FSI, _PDI = "\u2066\u2067\u2068\u2069"
+_MIRROR = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
+
+
+def _suspect(ch: str) -> bool:
+    """Whether a BMP character may need work beyond NFKC (see ``suspect_search``)."""
+    if ch.isprintable():
+        return unicodedata.category(ch) in _MARKS
+    return unicodedata.category(ch) != "Zs" or unicodedata.normalize("NFKC", ch) != " "
+
+
+def _char_class(codes: Iterable[int], spans: Iterable[tuple[int, int]] = ()) -> re.Pattern[str]:
+    """A regex matching any one of ``codes`` or of the inclusive ranges ``spans``."""
     ranges: list[list[int]] = []
     for code in sorted(set(codes)):
         if ranges and code == ranges[-1][1] + 1:
             ranges[-1][1] = code
         else:
             ranges.append([code, code])
+    ranges += ([a, b] for a, b in spans)
     parts = (re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
     return re.compile("[" + "".join(parts) + "]")
 
@@ -471,6 +519,179 @@ def _fold_scripts(text: str, fold: dict[int, str], foldable: frozenset[str]) -> 
     return " ".join(words), mixed
 
 
+def _resolve_overrides(text: str) -> str:
+    """Put text written behind a bidi override in the order a reader sees it.
+
+    An override forces the direction of every character up to its PDF (or
+    PDI, or the end of the paragraph): left-to-right letters behind a
+    right-to-left override are shown reversed, so a note stored as
+    "nIdekniL no tcennoc" reads "connect on LinkedIn". Such a span is
+    reversed (brackets mirrored, nested spans kept whole, as the display
+    does); so is right-to-left text behind a left-to-right override.
+    Embeddings and isolates do not reorder the letters of a word: they are
+    left to be removed. The controls themselves stay, to be counted.
+    """
+    # Each frame: its opening control, the pieces (characters or closed spans)
+    # inside it and the bidi classes seen in them (kept as it goes: linear time).
+    stack: list[tuple[str, list[str], set[str]]] = [("", [], set())]
+
+    def close() -> None:
+        kind, pieces, classes = stack.pop()
+        inner = pieces[1:]  # pieces[0] is the control itself
+        rtl = "R" in classes or "AL" in classes
+        if (kind == _RLO and not rtl) or (kind == _LRO and rtl and "L" not in classes):
+            inner = [piece.translate(_MIRROR) if len(piece) == 1 else piece for piece in reversed(inner)]
+        stack[-1][1].append(pieces[0] + "".join(inner))
+        stack[-1][2].update(classes)
+
+    for ch in text:
+        if ch in "\u202a\u202b\u202d\u202e\u2066\u2067\u2068":
+            if len(stack) <= 125:  # the algorithm's maximum depth; deeper controls are ignored
+                stack.append((ch, [ch], set()))
+                continue
+        elif ch == _PDF and stack[-1][0] in (_LRE, _RLE, _LRO, _RLO):
+            close()
+        elif ch == _PDI and any(frame[0] in (_LRI, _RLI, _FSI) for frame in stack):
+            while stack[-1][0] not in (_LRI, _RLI, _FSI):
+                close()
+            close()
+        elif ch in "\n\r\u2029\x1c\x1d\x1e\x85":
+            while len(stack) > 1:
+                close()
+        stack[-1][1].append(ch)
+        stack[-1][2].add(unicodedata.bidirectional(ch))
+    while len(stack) > 1:
+        close()
+    return "".join(stack[0][1])
+
+
+def _known_words(text: str) -> int:
+    lexicon = _lexicon()
+    return sum(1 for word in re.findall(r"[^\W\d_]+", text.casefold()) if word in lexicon)
+
+
+def _drop_unprintable(text: str) -> tuple[str, int]:
+    """Remove format, control, private-use, surrogate and unassigned characters; count them.
+
+    Separators become spaces or line breaks. Only notes holding a character
+    that is not printable (other than a line break) come here, before NFKC:
+    a character removed between a letter and its accent must not keep them
+    apart.
+    """
+    out = []
+    removed = 0
+    for ch in text:
+        if ch.isprintable() or ch == "\n":
+            out.append(ch)
+            continue
+        category = unicodedata.category(ch)
+        if category == "Zs":
+            out.append(" ")
+        elif category in ("Zl", "Zp"):
+            out.append("\n")
+        elif category == "Cn" and _EMOJI_BLOCKS[0] <= ord(ch) <= _EMOJI_BLOCKS[1]:
+            out.append(ch)
+        else:
+            removed += 1
+    return "".join(out), removed
+
+
+@lru_cache(maxsize=4096)
+def _script(ch: str) -> str:
+    """First word of a character's name: its script, near enough ("" for the marks named
+    COMBINING, which belong to no script)."""
+    name = unicodedata.name(ch, "")
+    return "" if name.startswith("COMBINING") else name.split(" ", 1)[0]
+
+
+def _strip_marks(text: str) -> tuple[str, int]:
+    """Remove the combining marks that are not part of a letter; count them.
+
+    Runs before NFKC, which composes the accents of text typed decomposed
+    ("e" and a combining acute make "é"). A mark after a letter is kept when
+    it belongs to the letter's script (Devanagari vowel signs, Hebrew points,
+    Arabic vowels, Thai tone marks), or when it composes with the letter into
+    an accented letter of the European alphabets (``_alphabet_letter``) and
+    such marks follow fewer than half the letters: written languages put them
+    on at most a third (Finnish typed decomposed), a disguise on most. Any
+    other mark after a letter is disguise. After a symbol, enclosing marks and
+    marks that compose with it stay (keycaps, "≠").
+    """
+    # Pieces: a base character and the marks after it.
+    pieces: list[tuple[str, list[str]]] = [("", [])]
+    letters = foreign = 0
+    for ch in text:
+        if unicodedata.category(ch) in _MARKS:
+            base = pieces[-1][0]
+            pieces[-1][1].append(ch)
+            if base.isalpha() and not _same_script(ch, base):
+                foreign += 1
+        else:
+            pieces.append((ch, []))
+            letters += ch.isalpha()
+    disguised = 2 * foreign >= letters
+    out = []
+    removed = 0
+    for base, marks in pieces:
+        out.append(base)
+        if not marks:
+            continue
+        if base.isalpha():
+            out.extend(m for m in marks if _same_script(m, base))
+            other = "".join(m for m in marks if not _same_script(m, base))
+            composed = unicodedata.normalize("NFC", base + other) if other else ""
+            if other and not disguised and len(composed) == 1 and _alphabet_letter(composed):
+                out.append(other)
+            else:
+                removed += len(other)
+        elif len(unicodedata.normalize("NFC", base + "".join(marks))) == 1 or all(
+            unicodedata.category(m) == "Me" for m in marks
+        ):
+            out.extend(marks)
+        else:
+            removed += len(marks)
+    return "".join(out), removed
+
+
+def _same_script(mark: str, letter: str) -> bool:
+    script = _script(mark)
+    return bool(script) and script == _script(letter)
+
+
+def _alphabet_letter(ch: str) -> bool:
+    """An accented letter of the European alphabets: Latin-1 and Latin Extended-A
+    (and Romanian ș ț), Greek, Cyrillic; or kana with a voicing mark."""
+    code = ord(ch)
+    return (
+        0xC0 <= code <= 0x17F
+        or 0x218 <= code <= 0x21B
+        or 0x370 <= code <= 0x4FF
+        or 0x1F00 <= code <= 0x1FFF
+        or 0x3040 <= code <= 0x30FF
+    )
+
+
+def mostly_disguised(n_hidden: float, text: str) -> bool:
+    """Whether a note's letters are mostly disguised.
+
+    Parameters
+    ----------
+    n_hidden : float
+        Hidden characters and stray marks removed (the ``n_invisible`` signal).
+    text : str
+        The canonical text.
+
+    Returns
+    -------
+    bool
+        True when at least five were removed and they number at least half
+        the letters left: one after most letters.
+    """
+    if n_hidden < 5:
+        return False
+    return 2 * n_hidden >= sum(1 for ch in text if ch.isalpha())
+
+
 def _count_proper(text: str) -> int:
     count = 0
     previous = "."
@@ -502,18 +723,34 @@ def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
         n_invisible = 0
         text = raw
     else:
-        if tables["strip_search"].search(raw) is None:  # type: ignore[attr-defined]
-            n_invisible = 0
-            text = raw
-        else:
-            # Invisible characters: counted, then removed.
-            n_invisible = len(raw) - len(raw.translate(tables["count"]))  # type: ignore[arg-type]
-            text = raw.translate(tables["strip"])  # type: ignore[arg-type]
+        suspect: re.Pattern[str] = tables.suspect_search
+        n_invisible = 0
+        text = raw
+        if suspect.search(raw) is not None:
+            if tables.strip_search.search(raw) is not None:
+                if _RLO in raw or _LRO in raw:
+                    # What a reader sees; unless overrides stacked up scramble it
+                    # while the stored order reads as words (then that is the message).
+                    shown = _resolve_overrides(raw)
+                    strip = tables.strip
+                    if _known_words(shown.translate(strip)) >= _known_words(raw.translate(strip)):
+                        raw = shown
+                # Invisible characters: counted, then removed.
+                n_invisible = len(raw) - len(raw.translate(tables.counted))
+                text = raw.translate(tables.strip)
+            if not text.isascii():
+                # Before NFKC, which would compose a disguising accent with its letter.
+                if not text.replace("\n", "").isprintable():
+                    text, removed = _drop_unprintable(text)
+                    n_invisible += removed
+                if any(unicodedata.category(ch) in _MARKS for ch in suspect.findall(text)):
+                    text, removed = _strip_marks(text)
+                    n_invisible += removed
         if not text.isascii():
             ascii_only = False
             text = unicodedata.normalize("NFKC", text)
-            if tables["apostrophe_search"].search(text) is not None:  # type: ignore[attr-defined]
-                text = text.translate(tables["apostrophes"])  # type: ignore[arg-type]
+            if tables.apostrophe_search.search(text) is not None:
+                text = text.translate(tables.apostrophes)
         else:
             ascii_only = True
     if "`" in text:
@@ -530,7 +767,7 @@ def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
     text = text.casefold()
     n_mixed = 0
     if not ascii_only:
-        text, n_mixed = _fold_scripts(text, tables["fold"], tables["foldable"])  # type: ignore[arg-type]
+        text, n_mixed = _fold_scripts(text, tables.fold, tables.foldable)
     n_links = 0
 
     def _placeholder(match: re.Match[str]) -> str:

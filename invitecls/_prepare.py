@@ -4,7 +4,7 @@
 of a cross-validation and every block of features reuses the result.
 ``dense_features`` computes the block of features that no vectorizer learns:
 template similarity (given), emptiness, shared connections, note-level signals
-and concept counts. This module imports neither scikit-learn nor nltk (nltk
+and concept counts (``invitecls._cues``). This module imports neither scikit-learn nor nltk (nltk
 loads only to stem a word not seen before), so that classifying a note with a
 compiled model starts fast.
 
@@ -16,45 +16,23 @@ the normaliser and reported with each prediction instead.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 
+from invitecls._cues import CUE_NAMES, cue_counts
 from invitecls._normalize import SIGNAL_NAMES, normalize_one
 from invitecls._tokenize import guess_language, stem, stemmer_name, tokenize
 
 __all__ = [
     "BLOCK_NAMES",
-    "CUE_NAMES",
     "DENSE_BLOCKS",
     "DENSE_NAMES",
     "Batch",
-    "cue_counts",
     "dense_features",
     "prepare",
 ]
-
-#: Concept lexicons in ``_resources/cues.json``; each gives one count feature.
-CUE_NAMES = (
-    "event",
-    "past_interaction",
-    "shared",
-    "content",
-    "referral",
-    "purpose",
-    "pitch_offer",
-    "call_to_action",
-    "outcome_claims",
-    "money_scheme",
-    "scam_story",
-    "recruiting_vague",
-    "flattery",
-    "networking_vague",
-)
 
 DENSE_NAMES = (
     "template_similarity",
@@ -169,103 +147,6 @@ def prepare(messages: list[str], mutual: np.ndarray) -> Batch:
     )
 
 
-@dataclass(frozen=True)
-class _CueIndex:
-    prefixes: dict[str, tuple[int, ...]]  # one-word cues matched at the start of a word
-    words: dict[str, tuple[int, ...]]  # one-word cues that must be the whole word ($)
-    phrases: dict[str, tuple[tuple[tuple[str, ...], bool, int], ...]]  # first word -> (words, last is prefix, concept)
-    longest_prefix: int
-
-
-@lru_cache(maxsize=1)
-def _cue_index() -> _CueIndex:
-    data = json.loads(resources.files("invitecls._resources").joinpath("cues.json").read_text("utf-8"))
-    if tuple(k for k in data if not k.startswith("_")) != CUE_NAMES:
-        raise ValueError("cues.json does not list the concepts of CUE_NAMES in order")
-    prefixes: dict[str, set[int]] = {}
-    words: dict[str, set[int]] = {}
-    phrases: dict[str, set[tuple[tuple[str, ...], bool, int]]] = {}
-    for concept, name in enumerate(CUE_NAMES):
-        for cue in data[name]:
-            whole = cue.endswith("$")
-            parts: list[str] = []
-            for part in cue.rstrip("$").split():
-                parts.extend(["*"] if part == "*" else normalize_one(part)[0].split())
-            if not parts or parts[0] == "*":
-                continue
-            if len(parts) == 1:
-                (words if whole else prefixes).setdefault(parts[0], set()).add(concept)
-            else:
-                phrases.setdefault(parts[0], set()).add((tuple(parts), not whole, concept))
-    return _CueIndex(
-        prefixes={k: tuple(sorted(v)) for k, v in prefixes.items()},
-        words={k: tuple(sorted(v)) for k, v in words.items()},
-        phrases={k: tuple(sorted(v, key=lambda p: -len(p[0]))) for k, v in phrases.items()},
-        longest_prefix=max(map(len, prefixes), default=0),
-    )
-
-
-_word_concepts: dict[str, tuple[int, ...]] = {}
-
-
-def _concepts_of_word(word: str, index: _CueIndex) -> tuple[int, ...]:
-    found = _word_concepts.get(word)
-    if found is None:
-        hits: set[int] = set(index.words.get(word, ()))
-        for end in range(1, min(len(word), index.longest_prefix) + 1):
-            hits.update(index.prefixes.get(word[:end], ()))
-        found = tuple(sorted(hits))
-        if len(_word_concepts) > 200_000:
-            _word_concepts.clear()
-        _word_concepts[word] = found
-    return found
-
-
-def cue_counts(canon: list[str]) -> np.ndarray:
-    """log1p of how often each concept of ``CUE_NAMES`` occurs in each note.
-
-    A cue matches at the start of a word; a phrase matches whole words but for
-    its last, which may continue ("our clients" matches "our clientele"); ``*``
-    stands for any one word. Matches of one concept do not overlap.
-    """
-    index = _cue_index()
-    out = np.zeros((len(canon), len(CUE_NAMES)))
-    known = _word_concepts.get
-    phrases_of = index.phrases.get
-    for row, text in enumerate(canon):
-        if not text:
-            continue
-        tokens = text.split(" ")
-        n = len(tokens)
-        counts = [0] * len(CUE_NAMES)
-        free = [0] * len(CUE_NAMES)  # first position a new match of each concept may start at
-        for i, token in enumerate(tokens):
-            concepts = known(token)
-            if concepts is None:
-                concepts = _concepts_of_word(token, index)
-            for concept in concepts:
-                if i >= free[concept]:
-                    counts[concept] += 1
-                    free[concept] = i + 1
-            phrases = phrases_of(token)
-            if phrases is None:
-                continue
-            for parts, last_is_prefix, concept in phrases:
-                size = len(parts)
-                if i < free[concept] or i + size > n:
-                    continue
-                last = tokens[i + size - 1]
-                if not (parts[-1] == "*" or (last.startswith(parts[-1]) if last_is_prefix else last == parts[-1])):
-                    continue
-                if all(p == "*" or p == tokens[i + k] for k, p in enumerate(parts[1:-1], start=1)):
-                    counts[concept] += 1
-                    free[concept] = i + size
-        for concept, count in enumerate(counts):
-            if count:
-                out[row, concept] = math.log1p(count)
-    return out
-
-
 _LOG1P_TABLE_SIZE = 4096
 
 
@@ -298,10 +179,12 @@ def _log1p_count(value: float) -> float:
     return float(np.log1p(np.float64(value)))
 
 
-def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | None = None) -> np.ndarray:
-    """The dense block, in ``DENSE_NAMES`` order."""
+def dense_features(
+    batch: Batch, similarity: np.ndarray, unseen: np.ndarray | None = None, cues: np.ndarray | None = None
+) -> np.ndarray:
+    """The dense block, in ``DENSE_NAMES`` order (``cues``: ``cue_counts`` of the batch, when known)."""
     n = len(batch)
-    if n == 1:
+    if n == 1 and cues is None:
         return dense_row(batch, float(similarity[0]), 0.0 if unseen is None else float(unseen[0]))[None, :]
     m = batch.mutual
     known = ~np.isnan(m)
@@ -340,7 +223,8 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
         log1p_counts(sig[:, _SIGNAL["n_numbers"]]),
         np.zeros(n) if unseen is None else unseen,
     ]
-    cues = cue_counts(batch.canon)
+    if cues is None:
+        cues = cue_counts(batch.canon)
     pitch = cues[:, _PITCH_INDEX].sum(axis=1)
     context = cues[:, _CONTEXT_INDEX].sum(axis=1)
     # A pitch stays a pitch when it names a shared context: the product lets

@@ -35,11 +35,15 @@ class Template:
     lang: str
     text: str
 
+    @property
+    def display(self) -> str:
+        """The text as people read it: ``<name>`` where the recipient's name goes."""
+        return self.text.replace("_name_", "<name>")
+
     def describe(self) -> str:
         """Words for an explanation: ``the default text "..."``."""
         label = {"default": "the default text", "generic": "the generic note", "flattery": "the flattery"}
-        text = self.text.replace("_name_", "<name>")
-        return f'{label.get(self.kind, "the template")} "{text}"'
+        return f'{label.get(self.kind, "the template")} "{self.display}"'
 
 
 @lru_cache(maxsize=1)

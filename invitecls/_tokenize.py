@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from importlib import resources
 from itertools import pairwise
-from typing import Any
 
 __all__ = ["guess_language", "seed_stems", "stem", "stemmer_name", "tokenize", "word_ngrams"]
 
@@ -39,13 +38,6 @@ def _languages() -> tuple[dict[str, str | None], dict[str, tuple[str, ...]]]:
     return stemmers, {w: tuple(langs) for w, langs in word_langs.items()}
 
 
-@lru_cache(maxsize=1)
-def _tokenizer() -> Any:
-    from nltk.tokenize import SpaceTokenizer
-
-    return SpaceTokenizer()
-
-
 @cache
 def _stemmer(name: str) -> Callable[[str], str]:
     from invitecls._snowball import snowball_stemmer
@@ -59,19 +51,11 @@ def tokenize(text: str) -> list[str]:
     A normalised note is words of letters and digits separated by single
     spaces, so nltk's space tokenizer is exact; its rule (``str.split(" ")``)
     is applied here directly, so that classifying a note does not import all of
-    nltk (a second). ``nltk_tokenize`` runs nltk itself; the tests check the two
-    agree.
+    nltk (a second). The tests check that nltk's own tokenizer agrees.
     """
     if not text:
         return []
     return text.split(" ")
-
-
-def nltk_tokenize(text: str) -> list[str]:
-    """The same split by nltk's own ``SpaceTokenizer``."""
-    if not text:
-        return []
-    return _tokenizer().tokenize(text)  # type: ignore[no-any-return]
 
 
 def _by_count(item: tuple[str, int]) -> int:

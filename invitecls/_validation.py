@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AMBIGUOUS_BAND", "as_notes", "check_message", "check_mutual"]
+__all__ = ["AMBIGUOUS_BAND", "MAX_MUTUAL", "as_notes", "check_message", "check_mutual", "parse_count"]
 
 #: Shared connections at which the labelling guide calls a generic note (or no
 #: note) ambiguous: reported apart in evaluations, never declined.
 AMBIGUOUS_BAND = (6, 9)
+#: Largest count accepted. LinkedIn allows 30,000 connections; far beyond that a
+#: count is a mistake or an attack (10**400 does not even fit a float).
+MAX_MUTUAL = 1_000_000_000
 
 
 def _is_missing(value: Any) -> bool:
@@ -78,14 +81,24 @@ def check_mutual(value: Any, position: int | None = None) -> float:
         raise TypeError(f"mutual_connections{where} must be an int or None, not {type(value).__name__}")
     if number < 0:
         raise ValueError(f"mutual_connections{where} must be >= 0, got {number}")
+    if number > MAX_MUTUAL:
+        digits = len(str(number)) if number < 10**4000 else "4,000+"
+        raise ValueError(f"mutual_connections{where} must be at most {MAX_MUTUAL:,}, got a {digits}-digit number")
     return float(number)
 
 
-def _column(data: Any, name: str) -> Any:
-    try:
-        return data[name]
-    except (KeyError, IndexError, TypeError, ValueError):
+def parse_count(text: str) -> int | None:
+    """A count written as ASCII digits, from 0 to ``MAX_MUTUAL``; None for anything else.
+
+    ``str.isdigit`` alone lets through ``'²'`` and other digits ``int`` refuses.
+    """
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
         return None
+    digits = text.lstrip("0")
+    if len(digits) > len(str(MAX_MUTUAL)) or int(digits or "0") > MAX_MUTUAL:
+        return None
+    return int(digits or "0")
 
 
 def as_notes(X: Any) -> tuple[list[str], np.ndarray]:

@@ -23,43 +23,45 @@ from typing import Any
 from invitecls._api import ModelLike, Prediction, _resolve, classify_many
 from invitecls._compiled import CompiledModel
 
-__all__ = ["OUTPUT_COLUMNS", "classify_dataframe", "predictions_frame"]
-
-#: Output columns, as the fields of ``Prediction`` (probabilities as ``p_<class>``).
-OUTPUT_COLUMNS = (
-    "label",
-    "probability",
-    "action",
-    "template_similarity",
-    "matched_template",
-    "reasons",
-    "signals",
-)
+__all__ = ["classify_dataframe", "predictions_frame"]
 
 
 def predictions_frame(predictions: list[Prediction], classes: tuple[str, ...], index: Any = None) -> Any:
-    """Predictions as a pandas DataFrame: one column per field, ``p_<class>`` per class."""
+    """Predictions as a pandas DataFrame with typed columns, also when there are none.
+
+    Columns: ``label`` (string), ``probability`` (float64), ``p_<class>`` for
+    each class (float64), ``action`` (string, missing for a model of another
+    task), ``template_similarity`` (float64), ``matched_template`` (string,
+    missing when no template matched), ``reasons`` and ``signals`` (string,
+    "; "-joined). The dtypes do not depend on the values, so an empty frame
+    is the exact schema (dask's ``meta``, a Spark schema, a Parquet file).
+    """
     import pandas as pd
 
-    frame = pd.DataFrame(
+    def text(values: list[Any]) -> Any:
+        return pd.Series(values, dtype="string", index=index)
+
+    def number(values: list[float]) -> Any:
+        return pd.Series(values, dtype="float64", index=index)
+
+    return pd.DataFrame(
         {
-            "label": [p.label for p in predictions],
-            "probability": [p.probability for p in predictions],
-            **{f"p_{c}": [p.probabilities[c] for p in predictions] for c in classes},
-            "action": [p.action for p in predictions],
-            "template_similarity": [p.template_similarity for p in predictions],
-            "matched_template": [p.matched_template for p in predictions],
-            "reasons": ["; ".join(p.reasons) for p in predictions],
-            "signals": ["; ".join(p.signals) for p in predictions],
+            "label": text([p.label for p in predictions]),
+            "probability": number([p.probability for p in predictions]),
+            **{f"p_{c}": number([p.probabilities[c] for p in predictions]) for c in classes},
+            "action": text([p.action for p in predictions]),
+            "template_similarity": number([p.template_similarity for p in predictions]),
+            "matched_template": text([p.matched_template for p in predictions]),
+            "reasons": text(["; ".join(p.reasons) for p in predictions]),
+            "signals": text(["; ".join(p.signals) for p in predictions]),
         },
         index=index,
     )
-    return frame
 
 
-def _partition(frame: Any, model: CompiledModel, message: str, mutual: str | None) -> Any:
+def _partition(frame: Any, model: CompiledModel, message: str, mutual: str | None, reasons: bool) -> Any:
     counts = frame[mutual] if mutual is not None and mutual in frame.columns else None
-    predictions = classify_many(frame[message], counts, model=model)
+    predictions = classify_many(frame[message], counts, model=model, reasons=reasons)
     return predictions_frame(predictions, model.classes, index=frame.index)
 
 
@@ -69,6 +71,7 @@ def classify_dataframe(
     message: str = "message",
     mutual_connections: str | None = "mutual_connections",
     model: ModelLike = None,
+    reasons: bool = True,
 ) -> Any:
     """Classify every note of a dask DataFrame.
 
@@ -80,6 +83,9 @@ def classify_dataframe(
         The column names (a missing count column means "unknown").
     model : InviteClassifier, path or None
         None uses the shipped model.
+    reasons : bool, default=True
+        Explain each verdict (the ``reasons`` column; empty when False, which
+        scores faster).
 
     Returns
     -------
@@ -92,4 +98,4 @@ def classify_dataframe(
     compiled = _resolve(model)
     meta = predictions_frame([], compiled.classes, index=pd.Index([], dtype=frame.index.dtype))
     shipped = dask.delayed(compiled, pure=True, traverse=False)
-    return frame.map_partitions(_partition, shipped, message, mutual_connections, meta=meta)
+    return frame.map_partitions(_partition, shipped, message, mutual_connections, reasons, meta=meta)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 
 import numpy as np
 import pytest
 
+from invitecls._cues import CUE_NAMES, cue_counts
 from invitecls._normalize import normalize_one
-from invitecls._prepare import CUE_NAMES, DENSE_NAMES, cue_counts, dense_features, prepare
+from invitecls._prepare import DENSE_NAMES, dense_features, prepare
 
 GENUINE_CONCEPTS = ("event", "past_interaction", "shared", "content", "referral", "purpose")
 SPAM_CONCEPTS = tuple(c for c in CUE_NAMES if c not in GENUINE_CONCEPTS)
@@ -87,3 +89,64 @@ def test_no_context_marks_notes_without_a_reason_and_meets_the_count() -> None:
     assert column["no_context_x_mutual_unknown"].tolist() == [1.0, 0.0, 0.0]
     one = dense_features(batch.take(np.array([0])), np.zeros(1))
     assert np.array_equal(one[0], dense[0])
+
+
+def _reference_cue_counts(canon: list[str]) -> np.ndarray:
+    """The plain scan: every phrase that starts with a word is tried there, longest first."""
+    from invitecls._cues import _cue_index, _cues_of_word
+
+    index = _cue_index()
+    flat = {
+        first: sorted(
+            [*f.any_word, *(p for v in f.exact.values() for p in v), *(p for v in f.prefix.values() for p in v)],
+            key=lambda phrase: -len(phrase[0]),
+        )
+        for first, f in index.phrases.items()
+    }
+    out = np.zeros((len(canon), len(CUE_NAMES)))
+    for row, text in enumerate(canon):
+        tokens = text.split(" ") if text else []
+        counts, free = [0] * len(CUE_NAMES), [0] * len(CUE_NAMES)
+        for i, token in enumerate(tokens):
+            for concept in _cues_of_word(token, index)[0]:
+                if i >= free[concept]:
+                    counts[concept], free[concept] = counts[concept] + 1, i + 1
+            for parts, last_is_prefix, concept in flat.get(token, ()):
+                size = len(parts)
+                if i < free[concept] or i + size > len(tokens):
+                    continue
+                last = tokens[i + size - 1]
+                if not (parts[-1] == "*" or (last.startswith(parts[-1]) if last_is_prefix else last == parts[-1])):
+                    continue
+                if all(p == "*" or p == tokens[i + k] for k, p in enumerate(parts[1:-1], start=1)):
+                    counts[concept], free[concept] = counts[concept] + 1, i + size
+        out[row] = [math.log1p(c) for c in counts]
+    return out
+
+
+def test_the_indexed_matcher_equals_the_plain_scan_on_the_corpus(corpus) -> None:
+    canon = sorted({normalize_one(m)[0] for m in corpus.messages[::5]})
+    np.testing.assert_array_equal(cue_counts(canon), _reference_cue_counts(canon))
+
+
+def test_the_indexed_matcher_equals_the_plain_scan_on_cue_words_in_any_order() -> None:
+    # Notes made of the cues' own words (and bits of them), shuffled: where phrases meet, overlap and nest.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from invitecls._cues import _cue_index
+
+    index = _cue_index()
+    vocabulary = sorted(
+        {w for first, f in index.phrases.items() for v in f.exact.values() for p in v for w in p[0] if w != "*"}
+        | {w[: max(1, len(w) - 2)] for first in index.phrases for w in [first]}
+        | {k for f in index.phrases.values() for k in f.prefix}
+    )
+    words = st.sampled_from(vocabulary[:: max(1, len(vocabulary) // 3000)] + list(index.phrases)[:400])
+
+    @settings(max_examples=120, deadline=None, derandomize=True)
+    @given(st.lists(st.lists(words, min_size=1, max_size=14).map(" ".join), min_size=1, max_size=5))
+    def check(canon: list[str]) -> None:
+        np.testing.assert_array_equal(cue_counts(canon), _reference_cue_counts(canon))
+
+    check()

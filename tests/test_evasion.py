@@ -22,6 +22,8 @@ GREEK = dict(zip("AEHIKMNOPTXYZBvo", "ΑΕΗΙΚΜΝΟΡΤΧΥΖΒνο"))
 EMOJI = ["🚀", "🙂", "👋", "🔥", "💼", "✨", "🤝"]
 LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
 MATH_BOLD, MATH_ITALIC_SANS, MATH_MONO = 0x1D400, 0x1D608, 0x1D670
+# Marks that compose with no letter, marks that do, marks of other scripts, format characters.
+MARKS = ["\u0323", "\u0332", "\u0301", "\u0308", "\u20dd", "\u05b8", "\u093f", "\U0001bca1", "\ufffa"]
 
 
 def _math(text: str, base: int) -> str:
@@ -54,6 +56,16 @@ def invisible(text: str, rng: random.Random) -> str:
     for _ in range(max(2, len(chars) // 10)):
         chars.insert(rng.randrange(1, len(chars)), rng.choice(OTHER_INVISIBLE))
     return "".join(chars)
+
+
+def combining_marks(text: str, rng: random.Random) -> str:
+    mark = rng.choice(MARKS)
+    return "".join(c + mark if c.isalpha() else c for c in text)
+
+
+def reversed_override(text: str, rng: random.Random) -> str:
+    # Stored backwards behind a right-to-left override: shown forwards.
+    return "\u202e" + text[::-1].translate(str.maketrans("()[]", ")(][")) + rng.choice(["", "\u202c"])
 
 
 def cyrillic(text: str, rng: random.Random) -> str:
@@ -105,11 +117,12 @@ def random_case(text: str, rng: random.Random) -> str:
 
 TRICKS = [
     zero_width, invisible, cyrillic, greek, math_alphabet, full_width, spaced, punctuated,
-    leetspeak, emoji_between_words, punctuation_between_words, random_case,
+    leetspeak, emoji_between_words, punctuation_between_words, random_case, combining_marks, reversed_override,
 ]  # fmt: skip
 PAIRS = [
     (cyrillic, zero_width), (leetspeak, random_case), (spaced, emoji_between_words), (greek, punctuated),
     (math_alphabet, zero_width), (full_width, invisible), (random_case, emoji_between_words), (leetspeak, cyrillic),
+    (cyrillic, combining_marks), (zero_width, reversed_override),
 ]  # fmt: skip
 
 
@@ -169,3 +182,6 @@ def test_hidden_characters_and_mixed_scripts_are_signals() -> None:
     mixed = invitecls.normalize(cyrillic(note, random.Random(1)))
     assert mixed.n_mixed_script >= 2
     assert mixed.text == invitecls.normalize(note).text
+    marked = invitecls.normalize(combining_marks(note, random.Random(1)))
+    assert marked.n_invisible == sum(c.isalpha() for c in note)
+    assert marked.text == invitecls.normalize(note).text

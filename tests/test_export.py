@@ -17,17 +17,16 @@ import pytest
 
 from invitecls._cli import main
 from invitecls._export import ExportError, open_export, parse_sent_at
+from invitecls._output import write_rows
+from invitecls._prune import prune
+from invitecls._review import append_labels, review_candidates
 from invitecls._triage import (
     DEFAULT_REPLY,
     TRIAGE_COLUMNS,
     TriageSummary,
-    append_labels,
     check_reply_template,
-    prune,
     read_mutual_counts,
-    review_candidates,
     triage,
-    write_rows,
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "export"
@@ -84,16 +83,19 @@ def test_triage_rows_and_summary() -> None:
         assert by_sender[sender].reply == DEFAULT_REPLY.format(first_name=sender.split()[0])
     assert by_sender["Priya Raman"].reply == ""
     assert by_sender["Jonas Weber"].signals  # hidden character and a Cyrillic letter
+    # The summary line, against counts made here from the rows themselves.
     summary = TriageSummary()
     for row in rows:
         summary.labels[row.label] += 1
         summary.actions[row.action] += 1
-    line = summary.line()
+    actions = [r.action for r in rows]
     spam = sum(r.label == "spam" for r in rows)
-    assert line.startswith(
-        f"11 invitations: {summary.actions['accept']} accept, {summary.actions['ask']} ask, "
-        f"{summary.actions['decline']} decline ({100 * spam / 11:.0f}% spam"
+    expected = (
+        f"11 invitations: {actions.count('accept')} accept, {actions.count('ask')} ask, "
+        f"{actions.count('decline')} decline ({round(100 * spam / 11)}% spam; {11 - spam} genuine, {spam} spam)"
     )
+    assert summary.line() == expected
+    assert TriageSummary().line() == "0 invitations"
 
 
 def test_mutual_counts_change_the_verdict() -> None:
@@ -114,8 +116,20 @@ def test_mutual_by_name(tmp_path: Path) -> None:
     assert rows["Mette Larsen"].label == "genuine"
 
 
-def test_all_directions() -> None:
-    assert len(list(triage(open_export(FIXTURE), all_directions=True))) == 13
+def test_all_directions(capsys) -> None:
+    rows = list(triage(open_export(FIXTURE), all_directions=True))
+    assert len(rows) == 13
+    sent = [r for r in rows if r.direction == "OUTGOING"]
+    assert len(sent) == 2
+    # One's own sent invitations are listed, never acted on or answered.
+    assert all(r.action is None and r.reply == "" for r in sent)
+    assert all(r.action is not None for r in rows if r.direction == "INCOMING")
+    from invitecls._cli import main
+
+    assert main(["triage", str(FIXTURE), "--all-directions"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("direction\taction\t")
+    assert out[-1].startswith("11 invitations: ") and out[-1].endswith("; 2 sent invitations listed, not counted")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])

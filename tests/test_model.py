@@ -86,9 +86,8 @@ def test_probability_and_decision_agree(small_model, notes) -> None:
     proba = small_model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     decision = small_model.decision_function(X)
-    assert np.all(np.argsort(decision) == np.argsort(proba[:, 1])) or np.allclose(
-        1 / (1 + np.exp(-decision)), proba[:, 1]
-    )
+    # The probability is the logistic function of the decision, to rounding.
+    np.testing.assert_allclose(1 / (1 + np.exp(-decision)), proba[:, 1], rtol=0, atol=1e-12)
     labels = small_model.predict(X)
     assert set(labels) <= {"spam", "genuine"}
     np.testing.assert_array_equal(labels == "spam", proba[:, 1] >= small_model.threshold_)
@@ -146,6 +145,7 @@ def test_thresholds_are_ordered_and_meet_the_target(notes) -> None:
     assert set(model.cv_scores_) >= {"macro_f1", "roc_auc", "genuine_flagged", "spam_caught"}
 
 
+@pytest.mark.slow  # fits a dozen models (7 s)
 def test_grid_search_and_cross_validation(notes) -> None:
     X, y, groups = notes
     search = GridSearchCV(InviteClassifier(cv=0), {"C": [1.0, 8.0]}, cv=GroupKFold(n_splits=2), scoring="f1_macro")
@@ -266,3 +266,42 @@ def test_compiled_model_round_trip(tmp_path, small_model, notes) -> None:
     np.testing.assert_array_equal(loaded.predict_proba(loaded.transform(batch)[0]), small_model.predict_proba(X))
     assert loaded.classes == tuple(small_model.classes_)
     assert loaded.threshold == small_model.threshold_
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_genuine_flagged": 5.0},
+        {"max_spam_accepted": -1},
+        {"max_genuine_declined": 1.5},
+        {"cv": "x"},
+        {"C": 0},
+        {"min_df": 0},
+        {"class_weight": "even"},
+        {"calibrate": "yes"},
+    ],
+    ids=lambda p: next(iter(p)),
+)
+def test_parameters_are_validated_at_fit_with_their_name(notes, params) -> None:
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y, groups = notes
+    name = next(iter(params))
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of InviteClassifier"):
+        InviteClassifier(**params).fit(X, y, groups=groups)
+
+
+def test_a_changed_threshold_takes_effect_in_predict_and_in_save(tmp_path, small_model, notes) -> None:
+    from invitecls._persist import load_compiled, read_metadata
+
+    X = notes[0][:300]
+    model = pickle.loads(pickle.dumps(small_model))  # the session's model stays as it is
+    proba = model.predict_proba(X)[:, 1]
+    assert (model.predict(X) == "spam").tolist() == (proba >= model.threshold_).tolist()
+    model.threshold_ = 0.999
+    assert (model.predict(X) == "spam").tolist() == (proba >= 0.999).tolist()
+    assert (proba >= 0.999).sum() < (proba >= small_model.threshold_).sum()  # the change is visible
+    path = tmp_path / "m.joblib"
+    model.save(path)
+    assert load_compiled(path).threshold == 0.999
+    assert read_metadata(path)["thresholds"]["label"] == 0.999  # the metadata inside the model file

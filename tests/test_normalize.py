@@ -109,3 +109,10 @@ def test_lone_surrogates_and_controls_are_removed() -> None:
 def test_numbers_and_initials_are_not_evasions() -> None:
     assert normalize("version 1.2.3 of the U.S.A. report, 2 kids").text == "version 1 2 3 of the usa report 2 kids"
     assert normalize("web3 and 5g and b2b").text == "web3 and 5g and b2b"
+
+
+def test_a_crlf_line_break_counts_once() -> None:
+    from invitecls import normalize
+
+    assert normalize("Hi Ana,\r\nwe met at PyCon.\r\nBest, Jo").n_lines == 2
+    assert normalize("Hi Ana,\nwe met at PyCon.\rBest, Jo").n_lines == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -95,7 +96,14 @@ def test_unchanged_by_hidden_characters(note: str, count: int | None, inserts: l
     for position, char in inserts:
         chars.insert(position % (len(chars) + 1), char)
     dressed = "".join(chars)
-    same(classify(dressed, count), classify(note, count))
+    verdict, clean = classify(dressed, count), classify(note, count)
+    if any("most letters disguised" in s for s in verdict.signals):
+        # Hidden characters after most letters: the score is unchanged, but the
+        # note is never accepted (tests/test_marks.py).
+        same(replace(verdict, action=clean.action), clean)
+        assert verdict.action == ("ask" if clean.action == "accept" else clean.action)
+    else:
+        same(verdict, clean)
     if inserts and note.strip():
         assert any("hidden character" in s for s in classify(dressed, count).signals) or all(
             c in "\u200d" for _, c in inserts

@@ -1,17 +1,17 @@
 """A model file is code until proven otherwise: no classifying path unpickles one.
 
 Each test plants a pickle whose only effect is to create a marker file in a
-temporary folder, forges the sha256 in the metadata beside it (whoever
-supplies a model supplies that file too), and checks that the path under test
+temporary folder, forges the sha256 in the metadata inside the model file
+(whoever supplies a model supplies its metadata too), and checks that the path under test
 refuses the model with a clear error and that the marker was never written.
 
 | attempt (issue 12, items 1 and 5) | expected |
 |---|---|
-| ``classify``: the JSON names a missing ``compiled_file``, a ``.npz`` is beside it | ``ModelError``, no code runs |
-| ``classify`` with the ``.npz`` deleted | ``ModelError``, no code runs |
-| ``classify`` with ``compiled_file`` outside the model's folder | ``ModelError`` |
+| ``classify``: the compiled member renamed (``other.npz``) | ``ModelError``, no code runs |
+| ``classify`` with the compiled member removed | ``ModelError``, no code runs |
+| ``classify`` with a member named outside the archive (``../elsewhere.npz``) | ``ModelError`` |
 | ``invitecls classify/triage/review --model`` on such a model | exit 2, one line, no code runs |
-| ``invitecls train --output X`` (no ``--force``), X a planted pickle | the guard reads X's ``.npz`` |
+| ``invitecls train --output X`` (no ``--force``), X a planted pickle | the guard reads X's compiled form |
 | ``load_model(X)`` | refused unless ``trusted=True`` |
 | ``triage``/``prune --out`` inside the export, even with ``--force`` | exit 2, nothing written |
 | ``triage``/``prune --out`` on a user's file | exit 2 unless ``--force`` |
@@ -22,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,7 +31,6 @@ import pytest
 import invitecls
 from invitecls import ModelError, load_model
 from invitecls._cli import main
-from invitecls._persist import metadata_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,27 +45,50 @@ class _Touch:
         return (Path.touch, (self.path,))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _rewrite(model: Path, change: Callable[[dict[str, bytes]], None]) -> None:
+    """Change the members of a model file (a zip archive) by hand, as someone forging one would."""
+    with zipfile.ZipFile(model) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    change(members)
+    with zipfile.ZipFile(model, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+@pytest.fixture(scope="module")
+def saved_small_model(tmp_path_factory: pytest.TempPathFactory, small_model) -> bytes:
+    """The small model's file, saved once (saving compresses the estimator: most of a second)."""
+    path = tmp_path_factory.mktemp("saved") / "model.joblib"
+    small_model.save(path)
+    return path.read_bytes()
 
 
 @pytest.fixture
-def planted(tmp_path: Path, small_model) -> tuple[Path, Path]:
-    """A model whose ``.joblib`` is a payload with a forged, matching hash; and the marker path."""
+def planted(tmp_path: Path, saved_small_model: bytes) -> tuple[Path, Path]:
+    """A model whose estimator is a payload with a forged, matching hash; and the marker path."""
     model = tmp_path / "model.joblib"
-    small_model.save(model)
+    model.write_bytes(saved_small_model)
     marker = tmp_path / "code-ran"
-    model.write_bytes(pickle.dumps(_Touch(marker)))
-    meta = json.loads(metadata_path(model).read_text())
-    meta["model_sha256"] = _sha256(model)
-    metadata_path(model).write_text(json.dumps(meta))
+
+    def plant(members: dict[str, bytes]) -> None:
+        members["estimator.joblib"] = pickle.dumps(_Touch(marker))
+        meta = json.loads(members["metadata.json"])
+        meta["model_sha256"] = hashlib.sha256(members["estimator.joblib"]).hexdigest()
+        members["metadata.json"] = json.dumps(meta).encode()
+
+    _rewrite(model, plant)
     return model, marker
 
 
-def _set_compiled_file(model: Path, name: str) -> None:
-    meta = json.loads(metadata_path(model).read_text())
-    meta["compiled_file"] = name
-    metadata_path(model).write_text(json.dumps(meta))
+def _rename_compiled(model: Path, name: str | None) -> None:
+    """Rename the compiled member (None: remove it)."""
+
+    def rename(members: dict[str, bytes]) -> None:
+        data = members.pop("compiled.npz")
+        if name is not None:
+            members[name] = data
+
+    _rewrite(model, rename)
 
 
 def test_the_payload_would_run_if_unpickled(planted) -> None:
@@ -81,23 +105,20 @@ def test_a_valid_npz_classifies_without_unpickling(planted) -> None:
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("how", ["missing compiled_file", "npz deleted"])
-def test_classify_never_falls_back_to_the_pickle(planted, how: str) -> None:
+@pytest.mark.parametrize(("name", "message"), [("other.npz", "unexpected member"), (None, "no compiled model")])
+def test_classify_never_falls_back_to_the_pickle(planted, name: str | None, message: str) -> None:
     model, marker = planted
-    if how == "missing compiled_file":
-        _set_compiled_file(model, "other.npz")
-    else:
-        model.with_name(model.name + ".npz").unlink()
-    with pytest.raises(ModelError, match="no compiled model"):
+    _rename_compiled(model, name)
+    with pytest.raises(ModelError, match=message):
         invitecls.classify("hello", model=model)
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("name", ["../elsewhere.npz", "/tmp/x.npz", "model.joblib"])
-def test_compiled_file_must_be_an_npz_beside_the_model(planted, name: str) -> None:
+def test_a_model_file_holds_only_its_own_members(planted, name: str) -> None:
     model, marker = planted
-    _set_compiled_file(model, name)
-    with pytest.raises(ModelError, match=r"compiled_file must name an \.npz file beside the model"):
+    _rename_compiled(model, name)
+    with pytest.raises(ModelError, match="unexpected member"):
         invitecls.classify("hello", model=model)
     assert not marker.exists()
 
@@ -105,7 +126,7 @@ def test_compiled_file_must_be_an_npz_beside_the_model(planted, name: str) -> No
 @pytest.mark.parametrize("command", ["classify", "triage", "review"])
 def test_the_command_line_refuses_in_one_line(planted, command: str, capsys) -> None:
     model, marker = planted
-    model.with_name(model.name + ".npz").unlink()
+    _rename_compiled(model, None)
     export = ROOT / "tests" / "fixtures" / "export"
     argv = {
         "classify": ["classify", "hello", "--model", str(model)],
@@ -121,11 +142,11 @@ def test_the_command_line_refuses_in_one_line(planted, command: str, capsys) -> 
 def test_the_replace_guard_reads_the_compiled_form(planted, tmp_path: Path, capsys) -> None:
     model, marker = planted
     labels = ROOT / "data" / "example_my_labels.csv"
-    code = main(["train", str(labels), "--output", str(model), "--holdout", str(labels)])
+    code = main(["train", str(labels), "--output", str(model), "--holdout", str(labels), "--base", "none"])
     captured = capsys.readouterr()
     assert code in (0, 2)  # replaced or refused on its merits
-    # The guard compared the models (it read the existing one's .npz) and no code from the file ran.
-    assert "held-out genuine notes flagged" in captured.out, captured.err
+    # The guard compared the models (it read the existing one's compiled form) and no code from the file ran.
+    assert "on held-out notes" in captured.out, captured.err
     assert not marker.exists()
 
 

@@ -85,20 +85,20 @@ def test_readme_examples_are_true(shipped) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         main(["triage", str(ROOT / "tests" / "fixtures" / "export"), "--quiet"])
-    summary_line = out.getvalue().strip().splitlines()[-1]
-    assert f"$ invitecls triage tests/fixtures/export\n{summary_line}\n" in readme
+    # What it prints, whole: the table (tab-separated) and the summary line.
+    assert f"$ invitecls triage tests/fixtures/export\n{out.getvalue()}```" in readme
 
 
 def test_metadata_matches_the_files(shipped) -> None:
     import hashlib
     import json
+    import zipfile
 
-    meta = json.loads((ROOT / "models" / "invitecls-default.joblib.json").read_text())
-    for name, key in (
-        ("invitecls-default.joblib", "model_sha256"),
-        ("invitecls-default.joblib.npz", "compiled_sha256"),
-    ):
-        assert hashlib.sha256((ROOT / "models" / name).read_bytes()).hexdigest() == meta[key]
+    # One file: the metadata, the compiled form and the estimator are members of one archive.
+    with zipfile.ZipFile(ROOT / "models" / "invitecls-default.joblib") as archive:
+        meta = json.loads(archive.read("metadata.json"))
+        for name, key in (("estimator.joblib", "model_sha256"), ("compiled.npz", "compiled_sha256")):
+            assert hashlib.sha256(archive.read(name)).hexdigest() == meta[key]
     corpus = (ROOT / "data" / "invitations.csv").read_bytes()
     assert meta["training_data"]["sha256"] == hashlib.sha256(corpus).hexdigest()
 
@@ -138,8 +138,6 @@ def test_the_wheel_contains_the_model_and_the_data(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "invitecls/_models/invitecls-default.joblib",
-        "invitecls/_models/invitecls-default.joblib.npz",
-        "invitecls/_models/invitecls-default.joblib.json",
         "invitecls/_models/README.md",
         "invitecls/_corpus/invitations.csv",
         "invitecls/_corpus/example_my_labels.csv",
@@ -150,3 +148,22 @@ def test_the_wheel_contains_the_model_and_the_data(tmp_path: Path) -> None:
     ):
         assert required in names, required
     assert not [n for n in names if n.startswith("invitecls/_corpus/written/")]
+
+
+@pytest.mark.parametrize(
+    ("package", "name"), [("invitecls._models", "invitecls-default.joblib"), ("invitecls._corpus", "invitations.csv")]
+)
+def test_a_clone_without_the_data_subpackages_reads_the_source_tree(monkeypatch, package: str, name: str) -> None:
+    # After a non-editable install, `import invitecls` in the clone finds the source folder, which has
+    # no invitecls._models or invitecls._corpus: the files come from models/ and data/ beside it.
+    from importlib import resources
+
+    from invitecls import _data
+
+    def missing(anchor: str) -> None:
+        raise ModuleNotFoundError(f"No module named {anchor!r}")
+
+    monkeypatch.setattr(resources, "files", missing)
+    with _data.shipped_file(package, name) as path:
+        assert path == ROOT / _data.SOURCE_FOLDERS[package] / name
+        assert path.is_file()

@@ -41,8 +41,8 @@ import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from invitecls._cues import CUE_NAMES, cue_counts  # noqa: E402
 from invitecls._normalize import normalize_one  # noqa: E402  (the model's own canonical text)
-from invitecls._prepare import CUE_NAMES, cue_counts  # noqa: E402
 
 WRITTEN = ROOT / "data" / "written"
 MATERIAL = ROOT / "data" / "material" / "material.json"

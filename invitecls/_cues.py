@@ -1,0 +1,206 @@
+"""The concept lexicons and their matcher: which concepts (context, event, pitch, scam…) a note names, how often.
+
+Each concept of ``CUE_NAMES`` is a list of cues in ``_resources/cues.json``, in
+the corpus's languages: words matched at the start of a word (``$``: the whole
+word), and phrases of several words (``*``: any one word). The lexicon is
+indexed once by first and second word, so that matching is linear in a note's
+length whatever the size of the lexicon.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from invitecls._normalize import normalize_one
+
+__all__ = ["CUE_NAMES", "cue_counts"]
+
+#: Concept lexicons in ``_resources/cues.json``; each gives one count feature.
+CUE_NAMES = (
+    "event",
+    "past_interaction",
+    "shared",
+    "content",
+    "referral",
+    "purpose",
+    "pitch_offer",
+    "call_to_action",
+    "outcome_claims",
+    "money_scheme",
+    "scam_story",
+    "recruiting_vague",
+    "flattery",
+    "networking_vague",
+)
+
+
+Phrase = tuple[tuple[str, ...], bool, int]  # (words, last word may continue, concept)
+
+
+@dataclass(frozen=True)
+class _Followers:
+    """The phrases that start with one word, indexed by their second word.
+
+    Common first words ("your", "je", "our") start hundreds of phrases; looking
+    the next word up, instead of trying each phrase, keeps matching linear in
+    the note's length.
+    """
+
+    exact: dict[str, tuple[Phrase, ...]]  # second word as it must be
+    prefix: dict[str, tuple[Phrase, ...]]  # two-word phrases whose second word may continue
+    any_word: tuple[Phrase, ...]  # second word "*"
+    longest_prefix: int
+
+
+@dataclass(frozen=True)
+class _CueIndex:
+    prefixes: dict[str, tuple[int, ...]]  # one-word cues matched at the start of a word
+    words: dict[str, tuple[int, ...]]  # one-word cues that must be the whole word ($)
+    phrases: dict[str, _Followers]  # first word -> the phrases it starts
+    longest_prefix: int
+
+
+def _followers(phrases: set[Phrase]) -> _Followers:
+    exact: dict[str, list[Phrase]] = {}
+    prefix: dict[str, list[Phrase]] = {}
+    any_word: list[Phrase] = []
+    for phrase in phrases:
+        parts, last_is_prefix, _ = phrase
+        if parts[1] == "*":
+            any_word.append(phrase)
+        elif len(parts) == 2 and last_is_prefix:
+            prefix.setdefault(parts[1], []).append(phrase)
+        else:
+            exact.setdefault(parts[1], []).append(phrase)
+    return _Followers(
+        exact={k: tuple(v) for k, v in exact.items()},
+        prefix={k: tuple(v) for k, v in prefix.items()},
+        any_word=tuple(any_word),
+        longest_prefix=max(map(len, prefix), default=0),
+    )
+
+
+@lru_cache(maxsize=1)
+def _cue_index() -> _CueIndex:
+    data = json.loads(resources.files("invitecls._resources").joinpath("cues.json").read_text("utf-8"))
+    if tuple(k for k in data if not k.startswith("_")) != CUE_NAMES:
+        raise ValueError("cues.json does not list the concepts of CUE_NAMES in order")
+    prefixes: dict[str, set[int]] = {}
+    words: dict[str, set[int]] = {}
+    phrases: dict[str, set[Phrase]] = {}
+    for concept, name in enumerate(CUE_NAMES):
+        for cue in data[name]:
+            whole = cue.endswith("$")
+            parts: list[str] = []
+            for part in cue.rstrip("$").split():
+                parts.extend(["*"] if part == "*" else normalize_one(part)[0].split())
+            if not parts or parts[0] == "*":
+                continue
+            if len(parts) == 1:
+                (words if whole else prefixes).setdefault(parts[0], set()).add(concept)
+            else:
+                phrases.setdefault(parts[0], set()).add((tuple(parts), not whole, concept))
+    return _CueIndex(
+        prefixes={k: tuple(sorted(v)) for k, v in prefixes.items()},
+        words={k: tuple(sorted(v)) for k, v in words.items()},
+        phrases={k: _followers(v) for k, v in phrases.items()},
+        longest_prefix=max(map(len, prefixes), default=0),
+    )
+
+
+_pair_candidates: dict[tuple[str, str], tuple[Phrase, ...]] = {}
+
+
+def _candidates(first: str, followers: _Followers, after: str) -> tuple[Phrase, ...]:
+    """The phrases that may start at ``first``, given the next word, longest first (cached: word pairs recur)."""
+    found = _pair_candidates.get((first, after))
+    if found is None:
+        found = _find_candidates(followers, after)
+        if len(_pair_candidates) > 200_000:
+            _pair_candidates.clear()
+        _pair_candidates[(first, after)] = found
+    return found
+
+
+def _find_candidates(followers: _Followers, after: str) -> tuple[Phrase, ...]:
+    found = list(followers.any_word)
+    found.extend(followers.exact.get(after, ()))
+    if followers.prefix:
+        for end in range(1, min(len(after), followers.longest_prefix) + 1):
+            found.extend(followers.prefix.get(after[:end], ()))
+    # Longest first: where two phrases of a concept start at one word, the longer counts.
+    found.sort(key=lambda phrase: -len(phrase[0]))
+    return tuple(found)
+
+
+# What each word starts: the concepts it names alone, and the phrases it may open.
+_word_cues: dict[str, tuple[tuple[int, ...], _Followers | None]] = {}
+
+
+def _cues_of_word(word: str, index: _CueIndex) -> tuple[tuple[int, ...], _Followers | None]:
+    found = _word_cues.get(word)
+    if found is None:
+        hits: set[int] = set(index.words.get(word, ()))
+        for end in range(1, min(len(word), index.longest_prefix) + 1):
+            hits.update(index.prefixes.get(word[:end], ()))
+        found = (tuple(sorted(hits)), index.phrases.get(word))
+        if len(_word_cues) > 200_000:
+            _word_cues.clear()
+        _word_cues[word] = found
+    return found
+
+
+def cue_counts(canon: list[str]) -> np.ndarray:
+    """log1p of how often each concept of ``CUE_NAMES`` occurs in each note.
+
+    A cue matches at the start of a word; a phrase matches whole words but for
+    its last, which may continue ("our clients" matches "our clientele"); ``*``
+    stands for any one word. Matches of one concept do not overlap.
+    """
+    index = _cue_index()
+    out = np.zeros((len(canon), len(CUE_NAMES)))
+    # Identical notes (the default text) recur within a batch: match each once.
+    seen: dict[str, tuple[float, ...]] = {}
+    for row, text in enumerate(canon):
+        if not text:
+            continue
+        values = seen.get(text)
+        if values is None:
+            values = seen[text] = _match_cues(text, index)
+        out[row] = values
+    return out
+
+
+def _match_cues(text: str, index: _CueIndex) -> tuple[float, ...]:
+    """log1p of each concept's matches in one canonical text."""
+    known = _word_cues.get
+    tokens = text.split(" ")
+    n = len(tokens)
+    counts = [0] * len(CUE_NAMES)
+    free = [0] * len(CUE_NAMES)  # first position a new match of each concept may start at
+    for i, token in enumerate(tokens):
+        cues = known(token)
+        concepts, followers = cues if cues is not None else _cues_of_word(token, index)
+        for concept in concepts:
+            if i >= free[concept]:
+                counts[concept] += 1
+                free[concept] = i + 1
+        if followers is None or i + 1 >= n:
+            continue
+        for parts, last_is_prefix, concept in _candidates(token, followers, tokens[i + 1]):
+            size = len(parts)
+            if i < free[concept] or i + size > n:
+                continue
+            last = tokens[i + size - 1]
+            if not (parts[-1] == "*" or (last.startswith(parts[-1]) if last_is_prefix else last == parts[-1])):
+                continue
+            if all(p == "*" or p == tokens[i + k] for k, p in enumerate(parts[1:-1], start=1)):
+                counts[concept] += 1
+                free[concept] = i + size
+    return tuple(math.log1p(count) for count in counts)
