@@ -159,7 +159,8 @@ def _resolve(model: ModelLike) -> CompiledModel:
                 del _loaded[old]
             _loaded[key] = compiled_model
         return _loaded[key]
-    compiled = getattr(model, "compiled", None)
+    # Duck-typed, so that classifying with the shipped model never imports scikit-learn.
+    compiled = getattr(model, "_compiled", None)
     if callable(compiled):
         return compiled()  # type: ignore[no-any-return]
     raise TypeError(f"model must be an InviteClassifier, a path or None, not {type(model).__name__}")

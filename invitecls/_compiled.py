@@ -87,7 +87,7 @@ class CompiledModel:
     def from_estimator(cls, model: InviteClassifier) -> CompiledModel:
         """Compile a fitted ``InviteClassifier``."""
         features = model.features_
-        words, chars = features.fast_tables()
+        words, chars = features._fast_tables()
         names = features.word_vectorizer_.get_feature_names_out()
         return cls(
             classes=tuple(str(c) for c in model.classes_),

@@ -151,9 +151,9 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        return self.fit_batch(prepare(*as_notes(X)))
+        return self._fit_batch(prepare(*as_notes(X)))
 
-    def fit_batch(self, batch: Batch) -> InviteFeatures:
+    def _fit_batch(self, batch: Batch) -> InviteFeatures:
         """Fit on notes already normalised with ``prepare``."""
         if len(batch) == 0:
             raise ValueError("cannot fit on zero notes")
@@ -194,9 +194,9 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         -------
         scipy.sparse.csr_matrix of shape (n_notes, n_features)
         """
-        return self.transform_batch(prepare(*as_notes(X)))[0]
+        return self._transform_batch(prepare(*as_notes(X)))[0]
 
-    def transform_batch(self, batch: Batch, *, fast: bool = True) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    def _transform_batch(self, batch: Batch, *, fast: bool = True) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Features, template similarity and best template index of a batch.
 
         ``fast=False`` runs scikit-learn's own ``transform`` for the two TF-IDF
@@ -204,7 +204,7 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "template_matrix_")
         if fast:
-            words_table, chars_table = self.fast_tables()
+            words_table, chars_table = self._fast_tables()
             words = word_tfidf(words_table, batch.stems)
             chars = char_tfidf(chars_table, batch.canon)
         else:
@@ -216,7 +216,7 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         matrix = sp.hstack([words, chars, sp.csr_matrix(dense)], format="csr")
         return matrix, similarity, best
 
-    def fast_tables(self) -> tuple[WordTable, CharTable]:
+    def _fast_tables(self) -> tuple[WordTable, CharTable]:
         """The vocabularies as the fast path reads them (built once per fit)."""
         check_is_fitted(self, "template_matrix_")
         tables = _TABLES.get(self.word_vectorizer_)

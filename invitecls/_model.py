@@ -285,8 +285,8 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     def _fit_once_unthreaded(
         self, batch: Batch, y: np.ndarray, weight: np.ndarray | None
     ) -> tuple[InviteFeatures, LogisticRegression]:
-        features = self._make_features().fit_batch(batch)
-        matrix = features.transform_batch(batch)[0]
+        features = self._make_features()._fit_batch(batch)
+        matrix = features._transform_batch(batch)[0]
         n_sparse = features.n_word_features_ + features.n_char_features_
         scale = np.ones(matrix.shape[1])
         if len(np.unique(y)) == 2 and self.nb_scaling:
@@ -396,7 +396,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             _LOG.info("fold %d of %d", k, n_splits)
             fold_weight = None if weight is None else weight[train_idx]
             features, logreg = self._fit_once(batch.take(train_idx), y[train_idx], fold_weight)
-            oof[test_idx] = logreg.decision_function(features.transform_batch(batch.take(test_idx))[0])
+            oof[test_idx] = logreg.decision_function(features._transform_batch(batch.take(test_idx))[0])
         return oof
 
     def _set_thresholds(self, p_spam: np.ndarray, is_spam: np.ndarray) -> None:
@@ -435,10 +435,10 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     def _check(self) -> None:
         check_is_fitted(self, "logreg_")
 
-    def transform_batch(self, batch: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    def _transform_batch(self, batch: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Features, template similarity and best template of a prepared batch."""
         self._check()
-        return self.features_.transform_batch(batch)
+        return self.features_._transform_batch(batch)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated class probabilities.
@@ -449,18 +449,18 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             Columns in the order of ``classes_``.
         """
         self._check()
-        matrix = self.features_.transform_batch(prepare(*as_notes(X)))[0]
+        matrix = self.features_._transform_batch(prepare(*as_notes(X)))[0]
         return self.logreg_.predict_proba(matrix)  # type: ignore[no-any-return]
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Calibrated log-odds of ``classes_[1]`` (binary) or per class."""
         self._check()
-        matrix = self.features_.transform_batch(prepare(*as_notes(X)))[0]
+        matrix = self.features_._transform_batch(prepare(*as_notes(X)))[0]
         return self.logreg_.decision_function(matrix)  # type: ignore[no-any-return]
 
-    def labels_from_proba(self, proba: np.ndarray) -> np.ndarray:
+    def _labels_from_proba(self, proba: np.ndarray) -> np.ndarray:
         """Labels from probabilities, applying ``threshold_`` to binary tasks."""
-        return self.compiled().labels(proba)
+        return self._compiled().labels(proba)
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels of the notes (the binary threshold applied).
@@ -469,9 +469,9 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_notes,)
         """
-        return self.labels_from_proba(self.predict_proba(X))
+        return self._labels_from_proba(self.predict_proba(X))
 
-    def compiled(self) -> CompiledModel:
+    def _compiled(self) -> CompiledModel:
         """This model compiled for fast prediction.
 
         Built once per fit; the thresholds are read from the estimator on

@@ -458,7 +458,7 @@ def _members(model: InviteClassifier, serialization: str, name: str) -> list[tup
         joblib.dump(model, buffer, compress=3)
         estimator = buffer.getvalue()
     buffer = io.BytesIO()
-    model.compiled().save(buffer)
+    model._compiled().save(buffer)
     compiled = buffer.getvalue()
     info = getattr(model, "training_info_", {}) or {}
     metadata = {

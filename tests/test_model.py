@@ -243,13 +243,13 @@ def test_fast_path_equals_the_scikit_learn_path(small_model, notes) -> None:
 
     X = notes[0][:400]
     batch = prepare([m for m, _ in X], np.array([np.nan if c is None else c for _, c in X], dtype=float))
-    fast = small_model.features_.transform_batch(batch, fast=True)[0]
-    slow = small_model.features_.transform_batch(batch, fast=False)[0]
+    fast = small_model.features_._transform_batch(batch, fast=True)[0]
+    slow = small_model.features_._transform_batch(batch, fast=False)[0]
     assert (fast != slow).nnz == 0
     np.testing.assert_array_equal(fast.indptr, slow.indptr)
     np.testing.assert_array_equal(fast.indices, slow.indices)
     np.testing.assert_array_equal(fast.data, slow.data)
-    compiled = small_model.compiled()
+    compiled = small_model._compiled()
     proba = compiled.predict_proba(compiled.transform(batch)[0])
     np.testing.assert_array_equal(proba, small_model.predict_proba(X))
 
@@ -259,7 +259,7 @@ def test_compiled_model_round_trip(tmp_path, small_model, notes) -> None:
     from invitecls._prepare import prepare
 
     path = tmp_path / "model.npz"
-    small_model.compiled().save(path)
+    small_model._compiled().save(path)
     loaded = CompiledModel.load(path)
     X = notes[0][:100]
     batch = prepare([m for m, _ in X], np.array([np.nan if c is None else c for _, c in X], dtype=float))

@@ -106,7 +106,7 @@ def tiny(corpus) -> tuple[invitecls.InviteClassifier, invitecls.InviteClassifier
     data = corpus.subset(spam + genuine)
     old = invitecls.InviteClassifier(cv=2).fit(data.X, data.labels, groups=data.groups)
     new = invitecls.InviteClassifier(cv=2, C=0.5).fit(data.X, data.labels, groups=data.groups)
-    assert not np.array_equal(old.compiled().coef, new.compiled().coef)
+    assert not np.array_equal(old._compiled().coef, new._compiled().coef)
     return old, new
 
 
@@ -130,7 +130,7 @@ def _which(path: Path, old: Any, new: Any) -> str:
     compiled = load_compiled(path)
     assert invitecls.classify("We help CFOs close faster. Demo?", 0, model=compiled).label in ("spam", "genuine")
     for name, model in (("old", old), ("new", new)):
-        if np.array_equal(compiled.coef, model.compiled().coef):
+        if np.array_equal(compiled.coef, model._compiled().coef):
             return name
     raise AssertionError("neither model")
 
@@ -229,7 +229,7 @@ def test_metadata_of_the_wrong_type_is_one_clear_error(saved: Path, field: str, 
 def _npz(model: Any, **changes: Any) -> bytes:
     """The compiled form of ``model`` with arrays or meta fields replaced."""
     buffer = io.BytesIO()
-    model.compiled().save(buffer)
+    model._compiled().save(buffer)
     with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     meta = json.loads(bytes(arrays["meta"]).decode())
@@ -650,7 +650,7 @@ def _legacy(model: Any, path: Path) -> None:
 
     joblib.dump(model, path, compress=3)
     npz = path.with_name(path.name + ".npz")
-    model.compiled().save(npz)
+    model._compiled().save(npz)
     meta = _persist._jsonable(
         {
             "format": "invitecls-model",

@@ -134,6 +134,6 @@ def test_fast_path_equals_the_scikit_learn_path_on_any_text(shipped, pairs: list
     from invitecls._prepare import prepare
 
     batch = prepare([n for n, _ in X], np.array([np.nan if c is None else c for _, c in X], dtype=float))
-    fast_matrix = shipped.features_.transform_batch(batch, fast=True)[0]
-    slow_matrix = shipped.features_.transform_batch(batch, fast=False)[0]
+    fast_matrix = shipped.features_._transform_batch(batch, fast=True)[0]
+    slow_matrix = shipped.features_._transform_batch(batch, fast=False)[0]
     np.testing.assert_allclose(fast_matrix.toarray(), slow_matrix.toarray(), rtol=0, atol=1e-12)

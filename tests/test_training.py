@@ -222,7 +222,7 @@ def test_a_label_set_other_than_spam_and_genuine_trains_on_the_file_alone(small_
 
 
 def test_the_guard_on_models_accepts_a_good_model_replacing_one_that_flags_nothing(trained, small_base) -> None:
-    flags_nothing = dataclasses.replace(trained.model.compiled(), threshold=1.01)
+    flags_nothing = dataclasses.replace(trained.model._compiled(), threshold=1.01)
     holdout = small_base  # any labelled notes
     replacement = check_replacement(trained, flags_nothing, holdout)
     assert replacement.acceptable, replacement.refused
