@@ -26,6 +26,8 @@ __all__ = [
     "NormalizedNote",
     "Prediction",
     "Template",
+    "Training",
+    "TrainingReport",
     "__version__",
     "classify",
     "classify_many",
@@ -37,8 +39,10 @@ __all__ = [
     "load_model",
     "normalize",
     "read_labeled",
+    "read_metadata",
     "save_model",
     "train",
+    "train_with_report",
 ]
 
 _WHERE = {
@@ -48,11 +52,15 @@ _WHERE = {
     "Prediction": "invitecls._api",
     "default_model": "invitecls._api",
     "train": "invitecls._training",
+    "train_with_report": "invitecls._training",
+    "Training": "invitecls._training",
+    "TrainingReport": "invitecls._training",
     "evaluate": "invitecls._api",
     "Evaluation": "invitecls._api",
     "load_corpus": "invitecls._api",
     "load_model": "invitecls._persist",
     "save_model": "invitecls._persist",
+    "read_metadata": "invitecls._persist",
     "ModelError": "invitecls._persist",
     "ModelVersionWarning": "invitecls._persist",
     "read_labeled": "invitecls._io",
@@ -81,9 +89,9 @@ if TYPE_CHECKING:
     from invitecls._io import DataError, LabeledData, read_labeled
     from invitecls._model import InviteClassifier
     from invitecls._normalize import NormalizedNote, normalize
-    from invitecls._persist import ModelError, ModelVersionWarning, load_model, save_model
+    from invitecls._persist import ModelError, ModelVersionWarning, load_model, read_metadata, save_model
     from invitecls._templates import Template, default_templates
-    from invitecls._training import train
+    from invitecls._training import Training, TrainingReport, train, train_with_report
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from invitecls._compiled import CompiledModel
-from invitecls._explain import explain
+from invitecls._explain import DeferredReasons, gather
 from invitecls._io import LabeledData, read_labeled
 from invitecls._normalize import SIGNAL_NAMES, mostly_disguised
 from invitecls._persist import load_compiled, load_model
@@ -72,6 +72,8 @@ class Prediction:
         The largest contributions to the decision, in words: three to five
         for a note; two (the missing note and the count) for a request
         without one; empty when ``classify_many(..., reasons=False)``.
+        Explained when first read (for the whole chunk of notes classified
+        with it), so a caller that never reads them does not pay for them.
     signals : tuple of str
         Tricks found in the note that the score ignores on purpose (it sees
         through them): hidden characters, look-alike letters from other
@@ -101,9 +103,50 @@ class Prediction:
         }
 
 
-def _signals(row: np.ndarray, text: str) -> tuple[str, ...]:
+class _PendingReasons:
+    """A prediction's reasons before they are read: row ``row`` of a chunk's ``DeferredReasons``."""
+
+    __slots__ = ("chunk", "row")
+
+    def __init__(self, chunk: DeferredReasons, row: int) -> None:
+        self.chunk = chunk
+        self.row = row
+
+
+class _ReasonsField:
+    """``Prediction.reasons``: a slot that holds a tuple, or ``_PendingReasons`` until first read.
+
+    Everything that reads the field (attribute access, ``==``, ``repr``,
+    ``to_dict``, ``dataclasses.replace``, pickling) sees the tuple, so the
+    deferral is invisible but for its cost. Two threads reading at once get
+    the same tuple (``DeferredReasons`` explains a chunk once).
+    """
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot  # the member descriptor that stores the field
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = self.slot.__get__(instance, owner)
+        if type(value) is _PendingReasons:
+            value = value.chunk.row(value.row)
+            self.slot.__set__(instance, value)
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        self.slot.__set__(instance, value)
+
+
+# The dataclass made ``reasons`` a slot; the field wraps that slot's descriptor.
+Prediction.reasons = _ReasonsField(Prediction.__dict__["reasons"])  # type: ignore[misc,assignment]
+
+
+_HIDDEN, _MIXED = SIGNAL_NAMES.index("n_invisible"), SIGNAL_NAMES.index("n_mixed_script")
+
+
+def _signals(hidden: int, mixed: int, text: str) -> tuple[str, ...]:
     found = []
-    hidden, mixed = int(row[SIGNAL_NAMES.index("n_invisible")]), int(row[SIGNAL_NAMES.index("n_mixed_script")])
     if hidden:
         found.append(f"{hidden} hidden character" + ("" if hidden == 1 else "s"))
     if mostly_disguised(hidden, text):
@@ -242,9 +285,10 @@ def classify_many(
         in this process; so does any batch under 20,000 notes, where starting
         workers costs more than it saves.
     reasons : bool, default=True
-        Explain each verdict in ``reasons``. A platform that stores only the
-        labels and probabilities passes False: ``reasons`` is then ``()``, and
-        scoring is faster (explaining is about a sixth of the work).
+        Explain each verdict in ``reasons``: weighed while classifying, worded
+        when first read (for the whole chunk at once). A platform that stores
+        only the labels and probabilities passes False: ``reasons`` is then
+        ``()``, and the predictions keep nothing for them.
 
     Returns
     -------
@@ -366,29 +410,32 @@ def _predict(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons
         return []
     model.prepare_stems()
     batch = prepare(texts, counts)
-    matrix, similarity, best = model.transform_one(batch) if len(texts) == 1 else model.transform(batch)
-    proba = model.predict_proba(matrix)
+    features = model.features(batch)
+    proba = model.predict_proba(features.matrix)
     labels = model.labels(proba)
-    actions = model.actions(batch, matrix, proba)
-    explained = explain(model, matrix, labels, similarity, best, batch) if reasons else [()] * len(texts)
+    actions = model.actions(batch, features.matrix, proba)
+    # Explained when first read: gather keeps the few terms that needs, not the features.
+    chunk = DeferredReasons(gather(model, features, labels, batch)) if reasons else None
     classes = list(model.classes)
     class_index = {c: i for i, c in enumerate(classes)}
     templates = model.templates
+    # Plain Python numbers, converted once per chunk rather than once per field.
+    hidden = batch.signals[:, _HIDDEN].astype(int).tolist()
+    mixed = batch.signals[:, _MIXED].astype(int).tolist()
+    rows = zip(labels.tolist(), proba.tolist(), features.similarity.tolist(), features.best.tolist())
     out = []
-    for i, label in enumerate(labels):
+    for i, (label, row, sim, nearest) in enumerate(rows):
         label = str(label)
-        row = proba[i]
-        sim = float(similarity[i])
         out.append(
             Prediction(
                 label=label,
-                probability=float(row[class_index[label]]),
-                probabilities={c: float(row[j]) for j, c in enumerate(classes)},
+                probability=row[class_index[label]],
+                probabilities=dict(zip(classes, row)),
                 action=actions[i],
                 template_similarity=sim,
-                matched_template=templates[int(best[i])].display if sim > 0 else None,
-                reasons=explained[i],
-                signals=_signals(batch.signals[i], batch.canon[i]),
+                matched_template=templates[nearest].display if sim > 0 else None,
+                reasons=() if chunk is None else _PendingReasons(chunk, i),  # type: ignore[arg-type]
+                signals=_signals(hidden[i], mixed[i], batch.canon[i]),
             )
         )
     return out

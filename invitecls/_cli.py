@@ -144,7 +144,7 @@ def _train(args: argparse.Namespace, out: TextIO, writer: Any) -> int:
     base = None if args.base == "none" else args.base
     with _stages(quiet=args.quiet):
         trained = train_with_report(
-            args.data, label_column=args.label_column, split=args.split, base=base, weight=args.weight, params=params
+            args.data, label_column=args.label_column, split=args.split, base=base, weight=args.weight, **params
         )
         model, report = trained.model, trained.report
         _print_training(trained, args, out)
@@ -161,7 +161,7 @@ def _train(args: argparse.Namespace, out: TextIO, writer: Any) -> int:
                     + ". Kept the current model. Check the training labels, or add --force to replace it anyway"
                 )
         logging.getLogger("invitecls").info("writing %s", output)
-        saved = writer.save(model, overwrite=True if previous is not None else args.force)
+        saved = writer.save(model, overwrite=True if previous is not None else args.force, training_info=trained.info)
     out.write(f"wrote {output}\n")
     if saved.backup is not None:
         out.write(f"kept the model it replaced as {saved.backup}\n")

@@ -19,19 +19,19 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from invitecls._cues import CUE_NAMES
 from invitecls._fast import (
     CharTable,
+    SparseRows,
     WordTable,
     _Tfidf,
-    char_row,
-    char_tfidf,
+    char_block,
+    dense_tail,
     nearest_template,
+    side_by_side,
     template_scores,
     templates_by_feature,
     unseen_share,
-    word_row,
-    word_tfidf,
+    word_block,
 )
 from invitecls._normalize import SIGNAL_NAMES, mostly_disguised
 from invitecls._prepare import DENSE_NAMES, Batch, dense_features
@@ -42,7 +42,7 @@ from invitecls._validation import AMBIGUOUS_BAND
 if TYPE_CHECKING:
     from invitecls._model import InviteClassifier
 
-__all__ = ["COMPILED_FORMAT", "KNOWN_SENDER_COUNT", "CompiledModel"]
+__all__ = ["COMPILED_FORMAT", "KNOWN_SENDER_COUNT", "CompiledModel", "Features"]
 
 COMPILED_FORMAT = 1
 #: A shared-connection count that marks the sender as someone the recipient
@@ -54,6 +54,18 @@ def _expit(z: np.ndarray) -> np.ndarray:
     from scipy.special import expit
 
     return expit(z)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """A batch's features: the matrix the model reads, and its blocks as they were before assembly."""
+
+    matrix: sp.csr_matrix
+    words: SparseRows
+    chars: SparseRows
+    dense: np.ndarray  # zeros included, in DENSE_NAMES order
+    similarity: np.ndarray  # to the nearest template
+    best: np.ndarray  # the index of that template
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,14 +136,18 @@ class CompiledModel:
             seed_stems(self.stems)
 
     def transform(self, batch: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """Feature matrix, template similarity and nearest template of a batch."""
-        words = word_tfidf(self.words, batch.stems)
-        chars = char_tfidf(self.chars, batch.canon)
-        char_rows = np.repeat(np.arange(len(batch)), np.diff(chars.indptr))
-        scores = template_scores(char_rows, chars.indices, chars.data, len(batch), self.templates_by_feature)
+        """Feature matrix, template similarity and nearest template of a batch (of one note or many)."""
+        features = self.features(batch)
+        return features.matrix, features.similarity, features.best
+
+    def features(self, batch: Batch) -> Features:
+        """``transform``, with the blocks that explaining reads."""
+        words = word_block(self.words, batch.stems)
+        chars = char_block(self.chars, batch.canon)
+        scores = template_scores(chars.rows, chars.indices, chars.data, len(batch), self.templates_by_feature)
         similarity, best = nearest_template(scores)
         dense = dense_features(batch, similarity, unseen_share(self.words.vocabulary, batch.stems))
-        return sp.hstack([words, chars, sp.csr_matrix(dense)], format="csr"), similarity, best
+        return Features(side_by_side([words, chars], dense), words, chars, dense, similarity, best)
 
     @property
     def templates_by_feature(self) -> sp.csr_matrix:
@@ -141,22 +157,6 @@ class CompiledModel:
             cached = templates_by_feature(self.template_matrix)
             object.__setattr__(self, "_templates_t", cached)  # a cache, not a field
         return cached
-
-    def transform_one(self, batch: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """``transform`` for a batch of one note, without the batch machinery (same values)."""
-        word_cols, word_vals = word_row(self.words, batch.stems[0])
-        char_cols, char_vals = char_row(self.chars, batch.canon[0])
-        n_words, n_chars = self.n_word_features, self.n_char_features
-        rows = np.zeros(len(char_cols), dtype=np.int64)
-        scores = template_scores(rows, char_cols, char_vals, 1, self.templates_by_feature)
-        similarity, best = nearest_template(scores)
-        dense = dense_features(batch, similarity, unseen_share(self.words.vocabulary, batch.stems))[0]
-        dense_cols = np.flatnonzero(dense)
-        columns = np.concatenate([word_cols, n_words + char_cols, n_words + n_chars + dense_cols])
-        values = np.concatenate([word_vals, char_vals, dense[dense_cols]])
-        n_features = n_words + n_chars + len(dense)
-        matrix = sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, n_features))
-        return matrix, similarity, best
 
     def decision_function(self, matrix: sp.csr_matrix) -> np.ndarray:
         """Log-odds, as the logistic regression computes them."""
@@ -213,22 +213,13 @@ class CompiledModel:
             known = batch.take(rows)
             known.mutual = np.full(len(rows), float(KNOWN_SENDER_COUNT))
             n_dense = len(DENSE_NAMES)
-            if len(batch) == 1:
-                # The same values as the slicing below, without building two sparse matrices.
-                first = matrix.shape[1] - n_dense
-                current = np.zeros((1, n_dense))
-                dense_entries = matrix.indices >= first
-                current[0, matrix.indices[dense_entries] - first] = matrix.data[dense_entries]
-                logit = self.decision_function(matrix)
-            else:
-                current = matrix[rows][:, -n_dense:].toarray()
-                logit = self.decision_function(matrix[rows])
-            first_cue = DENSE_NAMES.index(f"cue_{CUE_NAMES[0]}")
+            current = dense_tail(matrix, n_dense, rows)
+            # Each row's log-odds is its own sum: the same whichever other rows are computed with it.
+            logit = self.decision_function(matrix)[rows]
             counterfactual = dense_features(
                 known,
                 current[:, DENSE_NAMES.index("template_similarity")],
                 current[:, DENSE_NAMES.index("unseen_words")],
-                cues=current[:, first_cue : first_cue + len(CUE_NAMES)],  # the words did not change
             )
             shifted = logit + (counterfactual - current) @ self.coef[0, -n_dense:]
             rests_on_count = _expit(np.asarray(shifted).reshape(-1)) < self.threshold

@@ -19,7 +19,7 @@ import numpy as np
 
 from invitecls._normalize import normalize_one
 
-__all__ = ["CUE_NAMES", "cue_counts"]
+__all__ = ["CONTEXT_CONCEPTS", "CUE_NAMES", "PITCH_CONCEPTS", "PITCH_FEATURE_CONCEPTS", "cue_counts", "cues_of_tokens"]
 
 #: Concept lexicons in ``_resources/cues.json``; each gives one count feature.
 CUE_NAMES = (
@@ -38,6 +38,21 @@ CUE_NAMES = (
     "flattery",
     "networking_vague",
 )
+
+# Two pitch sets, different on purpose: one is a feature of the trained model,
+# the other a rule of the export's evidence.
+
+#: Concepts whose counts add up to the model's ``pitch`` (in ``pitch_x_context``).
+#: The trained model's coefficients were fitted to this sum: changing the set
+#: changes the features. A scam story is not in it; the model weighs scam
+#: stories through their own count (``cue_scam_story``).
+PITCH_FEATURE_CONCEPTS = ("pitch_offer", "call_to_action", "outcome_claims", "money_scheme", "recruiting_vague")
+#: Concepts that make a note a pitch or a scam for the export's evidence
+#: (``_history.is_pitch``): no history with the sender makes such a note
+#: accepted, and a scam story least of all, so it is in this set.
+PITCH_CONCEPTS = (*PITCH_FEATURE_CONCEPTS, "scam_story")
+#: Concepts that name a shared context or a reason (``no_context``, ``pitch_x_context``).
+CONTEXT_CONCEPTS = ("event", "past_interaction", "shared", "content", "referral", "purpose")
 
 
 Phrase = tuple[tuple[str, ...], bool, int]  # (words, last word may continue, concept)
@@ -172,15 +187,34 @@ def cue_counts(canon: list[str]) -> np.ndarray:
             continue
         values = seen.get(text)
         if values is None:
-            values = seen[text] = _match_cues(text, index)
+            values = seen[text] = _match_cues(text.split(" "), index)
         out[row] = values
     return out
 
 
-def _match_cues(text: str, index: _CueIndex) -> tuple[float, ...]:
-    """log1p of each concept's matches in one canonical text."""
+def cues_of_tokens(token_lists: list[list[str]]) -> np.ndarray:
+    """``cue_counts`` of notes given as their words (``text.split(" ")``, ``[]`` for no note).
+
+    ``prepare`` passes the words it has split already. Identical notes share
+    one list of words there, and each list is matched once.
+    """
+    index = _cue_index()
+    out = np.zeros((len(token_lists), len(CUE_NAMES)))
+    seen: dict[int, tuple[float, ...]] = {}
+    for row, tokens in enumerate(token_lists):
+        if not tokens:
+            continue
+        values = seen.get(id(tokens))  # the lists outlive this loop: an id is not reused
+        if values is None:
+            values = seen[id(tokens)] = _match_cues(tokens, index)
+        out[row] = values
+    return out
+
+
+def _match_cues(tokens: list[str], index: _CueIndex) -> tuple[float, ...]:
+    """log1p of each concept's matches in one canonical text, split into its words."""
     known = _word_cues.get
-    tokens = text.split(" ")
+    pair_candidates = _pair_candidates.get
     n = len(tokens)
     counts = [0] * len(CUE_NAMES)
     free = [0] * len(CUE_NAMES)  # first position a new match of each concept may start at
@@ -193,7 +227,11 @@ def _match_cues(text: str, index: _CueIndex) -> tuple[float, ...]:
                 free[concept] = i + 1
         if followers is None or i + 1 >= n:
             continue
-        for parts, last_is_prefix, concept in _candidates(token, followers, tokens[i + 1]):
+        pair = (token, tokens[i + 1])
+        candidates = pair_candidates(pair)  # the cache, without a call per word (half the words start phrases)
+        if candidates is None:
+            candidates = _candidates(token, followers, pair[1])
+        for parts, last_is_prefix, concept in candidates:
             size = len(parts)
             if i < free[concept] or i + size > n:
                 continue
@@ -203,4 +241,7 @@ def _match_cues(text: str, index: _CueIndex) -> tuple[float, ...]:
             if all(p == "*" or p == tokens[i + k] for k, p in enumerate(parts[1:-1], start=1)):
                 counts[concept] += 1
                 free[concept] = i + size
-    return tuple(math.log1p(count) for count in counts)
+    return tuple([_LOG1P[count] if count < len(_LOG1P) else math.log1p(count) for count in counts])
+
+
+_LOG1P = [math.log1p(count) for count in range(64)]

@@ -5,27 +5,37 @@ features. We group those terms into units a person recognises (a word, the
 nearest template, the shared connections, a signal such as hidden characters),
 rank the units by how much they push towards the predicted label, and phrase
 the top ones.
+
+``explain`` is two steps, so that the costly one can wait until someone reads
+a reason: ``gather`` weighs and ranks every note's candidates with a few
+vectorised operations (done while classifying; it keeps a few hundred bytes a
+note), and ``reasons_of`` phrases them, note by note in Python (most of the
+work). ``DeferredReasons`` runs the second step for a whole chunk the first
+time one of its notes' reasons is read.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 import weakref
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from invitecls._cues import CUE_NAMES
+from invitecls._fast import SparseRows
+from invitecls._normalize import SIGNAL_NAMES
 from invitecls._prepare import DENSE_NAMES, Batch
 
 if TYPE_CHECKING:
-    from invitecls._compiled import CompiledModel
+    from invitecls._compiled import CompiledModel, Features
 
-__all__ = ["explain"]
+__all__ = ["DeferredReasons", "Evidence", "explain", "gather", "reasons_of"]
 
 MAX_REASONS = 5
 MIN_REASONS = 3
@@ -86,6 +96,11 @@ _ALL_UNITS = (*_UNIT_NAMES, "chars")
 _TEMPLATE_UNIT = _UNIT_NAMES.index("template")
 _DENSE_INDEX = {name: i for i, name in enumerate(DENSE_NAMES)}
 _UNIT_MEMBERS = tuple(tuple(_DENSE_INDEX[m] for m in members) for members in _UNITS.values())
+# The members as a table, one row per unit, padded with the index of a column
+# of zeros (len(DENSE_NAMES)): every unit is summed in one vectorised pass.
+_MEMBER_TABLE = np.array(
+    [[*members, *[len(DENSE_NAMES)] * (max(map(len, _UNIT_MEMBERS)) - len(members))] for members in _UNIT_MEMBERS]
+)
 
 
 def _count_words(count: float) -> str:
@@ -97,24 +112,22 @@ def _count_words(count: float) -> str:
     return f"{n} shared connection" + ("" if n == 1 else "s")
 
 
-def _phrase(unit: str, toward: str, row: int, model: CompiledModel, batch: Batch, sim: float, best: int) -> str:
-    signals = batch.signals[row]
+def _phrase(unit: str, toward: str, evidence: Evidence, row: int) -> str:
     spam_side = toward == "spam"
     if unit == "template":
-        template = model.templates[best]
+        sim = float(evidence.similarity[row])
+        template = evidence.model.templates[int(evidence.best[row])]
         if spam_side or sim >= 0.5:
             return f"close to {template.describe()} ({sim:.2f})"
         return f"unlike any generic template (closest {sim:.2f})"
     if unit == "empty":
         return "no note"
     if unit == "mutual":
-        return _count_words(float(batch.mutual[row]))
+        return _count_words(float(evidence.mutual[row]))
     if unit == "length":
-        n = len(batch.canon[row])
-        return "short note" if n < 80 else "detailed note"
+        return "short note" if evidence.length[row] < 80 else "detailed note"
     if unit == "emoji":
-        n = int(signals[3])
-        return f"{n} emoji"
+        return f"{int(evidence.n_emoji[row])} emoji"
     if unit == "links":
         return "contains a link or address"
     if unit == "question":
@@ -138,184 +151,234 @@ def _phrase(unit: str, toward: str, row: int, model: CompiledModel, batch: Batch
     return unit
 
 
-def explain(
-    model: CompiledModel,
-    matrix: sp.csr_matrix,
-    labels: np.ndarray,
-    similarity: np.ndarray,
-    best: np.ndarray,
-    batch: Batch,
-) -> list[tuple[str, ...]]:
-    """Reasons for each row of a feature matrix, given its predicted labels.
+def explain(model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch) -> list[tuple[str, ...]]:
+    """Reasons for each note of a batch, given its features and predicted labels.
+
+    Parameters
+    ----------
+    model : CompiledModel
+    features : Features
+        The batch's features, as ``CompiledModel.features`` gives them.
+    labels : ndarray of str
+        The predicted label of each note.
+    batch : Batch
+        The prepared notes.
 
     Returns
     -------
     list of tuple of str
         Three to five reasons per note, strongest first.
     """
-    n_rows = matrix.shape[0]
-    if n_rows == 1:
-        return [_explain_one(model, matrix, str(labels[0]), float(similarity[0]), int(best[0]), batch)]
-    n_words, n_chars = model.n_word_features, model.n_char_features
-    classes = list(model.classes)
-    coef = model.coef
-    if coef.shape[0] == 1:
-        # Binary: positive weights push towards classes_[1].
-        sign = np.where(labels == classes[1], 1.0, -1.0)
-        row_class = np.zeros(n_rows, dtype=int)
-    else:
-        sign = np.ones(n_rows)
-        row_class = np.searchsorted(np.asarray(model.classes), labels)
-    first_dense = n_words + n_chars
-    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    entry_rows = np.repeat(np.arange(n_rows), np.diff(indptr))
-    is_word = indices < n_words
-    is_dense = indices >= first_dense
-    is_char = ~is_word & ~is_dense
-    dense = np.zeros((n_rows, len(DENSE_NAMES)))
-    dense[entry_rows[is_dense], indices[is_dense] - first_dense] = data[is_dense]
-    terms = dense * coef[:, first_dense:][row_class]
-    # For a note with no note at all, "generic" means "empty": say so once.
-    empty_rows = dense[:, _DENSE_INDEX["empty"]] > 0
-    terms[empty_rows, _DENSE_INDEX["empty"]] += terms[empty_rows, _DENSE_INDEX["generic"]]
-    terms[empty_rows, _DENSE_INDEX["generic"]] = 0.0
-    terms[empty_rows, _DENSE_INDEX["template_similarity"]] = 0.0
-    # Each unit's terms added left to right (as _explain_one adds them).
-    units = np.empty((n_rows, len(_UNIT_MEMBERS)))
-    for u, members in enumerate(_UNIT_MEMBERS):
-        total = terms[:, members[0]].copy()
-        for member in members[1:]:
-            total += terms[:, member]
-        units[:, u] = total * sign
-    # A faint resemblance to a template explains nothing.
-    faint = (similarity < 0.3) & (units[:, _TEMPLATE_UNIT] > 0)
-    units[faint, _TEMPLATE_UNIT] = 0.0
-    char_rows = entry_rows[is_char]
-    char_terms = data[is_char] * coef[row_class[char_rows], indices[is_char]]
-    char_sum = np.bincount(char_rows, weights=char_terms, minlength=n_rows)
-    units = np.column_stack([units, char_sum * sign])
-    unit_rows, unit_cols = np.nonzero(np.abs(units) > _EPS)
-    unit_values = units[unit_rows, unit_cols]
-    unit_bounds = np.searchsorted(unit_rows, np.arange(n_rows + 1))
+    return reasons_of(gather(model, features, labels, batch))
 
-    # The few strongest words of each row, in one vectorised pass.
-    word_rows = entry_rows[is_word]
-    word_cols = indices[is_word]
-    word_starts = np.searchsorted(word_rows, np.arange(n_rows + 1))
-    contrib = data[is_word] * coef[row_class[word_rows], word_cols] * sign[word_rows]
-    contrib[_function_columns(model)[word_cols]] = 0.0
-    order = np.lexsort((-np.abs(contrib), word_rows))
-    rank = np.arange(len(order)) - word_starts[word_rows[order]]
-    kept = order[(rank < MAX_REASONS) & (np.abs(contrib[order]) > _EPS)]
-    kept_rows = word_rows[kept]
-    kept_values = contrib[kept].tolist()
-    kept_names = [model.word_names[c] for c in word_cols[kept].tolist()]
-    word_bounds = np.searchsorted(kept_rows, np.arange(n_rows + 1))
 
-    unit_cols_list = unit_cols.tolist()
-    unit_values_list = unit_values.tolist()
-    unit_bounds_list = unit_bounds.tolist()
-    word_bounds_list = word_bounds.tolist()
-    labels_list = [str(label) for label in labels]
+@dataclass(frozen=True)
+class Evidence:
+    """Each note's candidate reasons, ranked by weight but not yet phrased: what ``reasons_of`` reads.
+
+    A few hundred bytes a note, and no reference to the features: the
+    reasons may be read long after classifying, or never.
+    """
+
+    model: CompiledModel
+    labels: list[str]
+    unit_bounds: np.ndarray  # note i's units are unit_columns[unit_bounds[i]:unit_bounds[i + 1]]
+    unit_columns: np.ndarray  # indices into _ALL_UNITS
+    unit_values: np.ndarray  # each unit's push towards the note's label
+    word_bounds: np.ndarray  # likewise for the note's strongest words, strongest first
+    word_columns: np.ndarray  # word features
+    word_values: np.ndarray
+    similarity: np.ndarray  # what the phrases read: the nearest template, the count, emoji, length
+    best: np.ndarray
+    mutual: np.ndarray
+    n_emoji: np.ndarray
+    length: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def gather(model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch) -> Evidence:
+    """Weigh each note's candidate reasons (vectorised, cheap): all but the phrasing.
+
+    Parameters
+    ----------
+    model : CompiledModel
+    features : Features
+        The batch's features, as ``CompiledModel.features`` gives them.
+    labels : ndarray of str
+        The predicted label of each note.
+    batch : Batch
+        The prepared notes.
+
+    Returns
+    -------
+    Evidence
+    """
+    row_class, sign = _direction(model, labels)
+    units = _unit_totals(model, features, row_class, sign)
+    unit_bounds, unit_columns, unit_values = _nonzero_by_row(units)
+    word_bounds, word_columns, word_values = _strongest_words(model, features.words, row_class, sign)
+    return Evidence(
+        model=model,
+        labels=[str(label) for label in labels],
+        unit_bounds=unit_bounds,
+        unit_columns=unit_columns,
+        unit_values=unit_values,
+        word_bounds=word_bounds,
+        word_columns=word_columns,
+        word_values=word_values,
+        similarity=features.similarity,
+        best=features.best,
+        mutual=batch.mutual.copy(),
+        n_emoji=batch.signals[:, SIGNAL_NAMES.index("n_emoji")].copy(),
+        length=np.fromiter(map(len, batch.canon), dtype=np.int64, count=len(batch)),
+    )
+
+
+def reasons_of(evidence: Evidence) -> list[tuple[str, ...]]:
+    """Phrase each note's strongest reasons: three to five, strongest first (a Python loop: most of the work).
+
+    Parameters
+    ----------
+    evidence : Evidence
+        From ``gather``.
+
+    Returns
+    -------
+    list of tuple of str
+    """
+    unit_bounds = evidence.unit_bounds.tolist()
+    unit_values = evidence.unit_values.tolist()
+    unit_names = [_ALL_UNITS[u] for u in evidence.unit_columns.tolist()]
+    word_bounds = evidence.word_bounds.tolist()
+    word_values = evidence.word_values.tolist()
+    names = evidence.model.word_names
+    word_names = ["word:" + names[c] for c in evidence.word_columns.tolist()]
     # The same phrases recur across notes: keep one copy of each in memory.
     shared: dict[str, str] = {}
     out: list[tuple[str, ...]] = []
-    for i in range(n_rows):
-        a, b = unit_bounds_list[i], unit_bounds_list[i + 1]
-        candidates = [(unit_values_list[k], _ALL_UNITS[unit_cols_list[k]]) for k in range(a, b)]
-        a, b = word_bounds_list[i], word_bounds_list[i + 1]
-        candidates += [(kept_values[k], "word:" + kept_names[k]) for k in range(a, b)]
-        reasons = _reasons(candidates, labels_list[i], model, batch, i, float(similarity[i]), int(best[i]))
+    for i in range(len(evidence)):
+        a, b = unit_bounds[i], unit_bounds[i + 1]
+        candidates = list(zip(unit_values[a:b], unit_names[a:b]))
+        a, b = word_bounds[i], word_bounds[i + 1]
+        candidates += zip(word_values[a:b], word_names[a:b])
+        reasons = _reasons(candidates, evidence.labels[i], evidence, i)
         out.append(tuple(shared.setdefault(r, r) for r in reasons))
     return out
 
 
-def _reasons(
-    candidates: list[tuple[float, str]],
-    toward: str,
-    model: CompiledModel,
-    batch: Batch,
-    row: int,
-    similarity: float,
-    best: int,
-) -> tuple[str, ...]:
+class DeferredReasons:
+    """The reasons of a chunk of notes, phrased the first time any of them is read, then kept.
+
+    Thread-safe: the chunk is phrased once, whichever thread reads first.
+    """
+
+    __slots__ = ("_evidence", "_lock", "_reasons")
+
+    def __init__(self, evidence: Evidence) -> None:
+        self._evidence: Evidence | None = evidence
+        self._lock = threading.Lock()
+        self._reasons: list[tuple[str, ...]] | None = None
+
+    def row(self, i: int) -> tuple[str, ...]:
+        """The reasons of note ``i`` of the chunk."""
+        reasons = self._reasons
+        if reasons is None:
+            with self._lock:
+                if self._reasons is None:
+                    assert self._evidence is not None
+                    self._reasons = reasons_of(self._evidence)
+                    self._evidence = None  # phrased: the evidence is no longer needed
+                reasons = self._reasons
+        return reasons[i]
+
+
+# ----------------------------------------------------------------- gather
+
+
+def _direction(model: CompiledModel, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's row of coefficients, and the sign that makes its terms point towards its label."""
+    n_rows = len(labels)
+    if model.coef.shape[0] == 1:
+        # Binary: positive weights push towards classes[1].
+        return np.zeros(n_rows, dtype=int), np.where(labels == model.classes[1], 1.0, -1.0)
+    return np.searchsorted(np.asarray(model.classes), labels), np.ones(n_rows)
+
+
+def _unit_totals(model: CompiledModel, features: Features, row_class: np.ndarray, sign: np.ndarray) -> np.ndarray:
+    """Each unit's push towards the label: its terms added left to right; the character block last."""
+    dense = features.dense
+    terms = np.zeros((len(dense), len(DENSE_NAMES) + 1))  # a last column of zeros pads _MEMBER_TABLE
+    terms[:, :-1] = dense * model.coef[:, -len(DENSE_NAMES) :][row_class]
+    # For a request with no note at all, "generic" means "empty": say so once.
+    empty_rows = dense[:, _DENSE_INDEX["empty"]] > 0
+    terms[empty_rows, _DENSE_INDEX["empty"]] += terms[empty_rows, _DENSE_INDEX["generic"]]
+    terms[empty_rows, _DENSE_INDEX["generic"]] = 0.0
+    terms[empty_rows, _DENSE_INDEX["template_similarity"]] = 0.0
+    # Left to right: each unit's first members, plus its second members, and
+    # so on (the padding adds 0.0, which changes no sum).
+    members = terms.take(_MEMBER_TABLE.T.ravel(), axis=1).reshape(len(dense), *_MEMBER_TABLE.T.shape)
+    totals = members[:, 0].copy()
+    for rank in range(1, members.shape[1]):
+        totals += members[:, rank]
+    units = np.empty((len(dense), len(_UNIT_MEMBERS) + 1))
+    units[:, :-1] = totals * sign[:, None]
+    # A faint resemblance to a template explains nothing.
+    faint = (features.similarity < 0.3) & (units[:, _TEMPLATE_UNIT] > 0)
+    units[faint, _TEMPLATE_UNIT] = 0.0
+    # Single character n-grams mean little to a person: the block is one unit.
+    chars = features.chars
+    char_terms = chars.data * _weights(model, model.n_word_features, row_class, chars)
+    units[:, -1] = np.bincount(chars.rows, weights=char_terms, minlength=len(dense)) * sign
+    return units
+
+
+def _weights(model: CompiledModel, first: int, row_class: np.ndarray, block: SparseRows) -> np.ndarray:
+    """The weight of each entry of a block whose columns start at ``first``, for its row's class."""
+    coef = model.coef[:, first : first + block.n_columns]
+    # Binary: one row of weights for every note (the same values, fewer gathers).
+    weights: np.ndarray = coef[0][block.indices] if len(coef) == 1 else coef[row_class[block.rows], block.indices]
+    return weights
+
+
+def _nonzero_by_row(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The units that push either way (not ~0), row by row: bounds, columns, values."""
+    rows, columns = np.nonzero(np.abs(units) > _EPS)
+    bounds = np.searchsorted(rows, np.arange(len(units) + 1)).astype(np.int32)
+    return bounds, columns.astype(np.int8), units[rows, columns]
+
+
+def _strongest_words(
+    model: CompiledModel, words: SparseRows, row_class: np.ndarray, sign: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's ``MAX_REASONS`` strongest words but function words: bounds, columns, values, strongest first."""
+    rows, columns = words.rows, words.indices
+    terms = words.data * _weights(model, 0, row_class, words) * sign[rows]
+    worth = (~_function_columns(model)[columns] & (np.abs(terms) > _EPS)).nonzero()[0]
+    rows, columns, terms = rows[worth], columns[worth], terms[worth]
+    # By row, then by strength; a stable sort keeps ties in column order.
+    order = np.lexsort((-np.abs(terms), rows))
+    starts = np.searchsorted(rows, np.arange(len(row_class) + 1))
+    kept = order[np.arange(len(order)) - starts[rows[order]] < MAX_REASONS]
+    bounds = np.searchsorted(rows[kept], np.arange(len(row_class) + 1)).astype(np.int32)
+    return bounds, columns[kept].astype(np.int32), terms[kept]
+
+
+# ------------------------------------------------------------- reasons_of
+
+
+def _reasons(candidates: list[tuple[float, str]], toward: str, evidence: Evidence, row: int) -> tuple[str, ...]:
     """The strongest contributions towards the label, phrased; opposing ones if too few."""
     candidates.sort(key=lambda c: -c[0])
     supporting = [c for c in candidates if c[0] > 0][:MAX_REASONS]
-    reasons = [_render(name, toward, row, model, batch, similarity, best) for _, name in supporting]
+    reasons = [_render(name, toward, evidence, row) for _, name in supporting]
     if len(reasons) < MIN_REASONS:
         opposing = sorted((c for c in candidates if c[0] <= 0), key=lambda c: c[0])
-        other = _other_label(list(model.classes), toward)
+        other = _other_label(list(evidence.model.classes), toward)
         for _, name in opposing[: MIN_REASONS - len(reasons)]:
-            reasons.append("despite " + _render(name, other, row, model, batch, similarity, best))
+            reasons.append("despite " + _render(name, other, evidence, row))
     return tuple(dict.fromkeys(reasons))
-
-
-def _explain_one(
-    model: CompiledModel, matrix: sp.csr_matrix, label: str, similarity: float, best: int, batch: Batch
-) -> tuple[str, ...]:
-    """``explain`` for one note, in plain floats: the same sums in the same order."""
-    classes = model.classes
-    n_words, n_chars = model.n_word_features, model.n_char_features
-    first_dense = n_words + n_chars
-    if model.coef.shape[0] == 1:
-        row_class, sign = 0, (1.0 if label == classes[1] else -1.0)
-    else:
-        row_class, sign = classes.index(label), 1.0
-    coef = _coef_rows(model)[row_class]
-    indices, data = matrix.indices, matrix.data
-    is_char = (indices >= n_words) & (indices < first_dense)
-    # The same sum of the same products, in the same order, as the batch path.
-    char_sum = float(
-        np.bincount(
-            np.zeros(int(is_char.sum()), dtype=np.int64),
-            weights=data[is_char] * model.coef[row_class, indices[is_char]],
-            minlength=1,
-        )[0]
-    )
-    terms = [0.0] * len(DENSE_NAMES)
-    dense = [0.0] * len(DENSE_NAMES)
-    words: list[tuple[float, int]] = []
-    function_words = _function_columns(model)
-    is_other = ~is_char
-    for column, value in zip(indices[is_other].tolist(), data[is_other].tolist()):
-        if column >= first_dense:
-            dense[column - first_dense] = value
-        else:
-            words.append((0.0 if function_words[column] else value * coef[column] * sign, column))
-    for k in range(len(DENSE_NAMES)):
-        terms[k] = dense[k] * coef[first_dense + k]
-    if dense[_DENSE_INDEX["empty"]] > 0:
-        terms[_DENSE_INDEX["empty"]] += terms[_DENSE_INDEX["generic"]]
-        terms[_DENSE_INDEX["generic"]] = 0.0
-        terms[_DENSE_INDEX["template_similarity"]] = 0.0
-    candidates: list[tuple[float, str]] = []
-    for u, members in enumerate(_UNIT_MEMBERS):
-        total = terms[members[0]]
-        for member in members[1:]:
-            total += terms[member]
-        total *= sign
-        if u == _TEMPLATE_UNIT and similarity < 0.3 and total > 0:
-            total = 0.0
-        if abs(total) > _EPS:
-            candidates.append((total, _ALL_UNITS[u]))
-    char_sum *= sign
-    if abs(char_sum) > _EPS:
-        candidates.append((char_sum, "chars"))
-    ranked = sorted(words, key=lambda w: -abs(w[0]))[:MAX_REASONS]
-    candidates += [(v, "word:" + model.word_names[c]) for v, c in ranked if abs(v) > _EPS]
-    return tuple(dict.fromkeys(_reasons(candidates, label, model, batch, 0, similarity, best)))
-
-
-_COEF_ROWS: weakref.WeakKeyDictionary[Any, list[list[float]]] = weakref.WeakKeyDictionary()
-
-
-def _coef_rows(model: CompiledModel) -> list[list[float]]:
-    rows = _COEF_ROWS.get(model)
-    if rows is None:
-        rows = model.coef.tolist()
-        _COEF_ROWS[model] = rows
-    return rows
 
 
 _FUNCTION_COLUMNS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
@@ -355,7 +418,8 @@ def _other_label(classes: list[str], label: str) -> str:
 _WORD_PHRASES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
-def _render(name: str, toward: str, row: int, model: CompiledModel, batch: Batch, similarity: float, best: int) -> str:
+def _render(name: str, toward: str, evidence: Evidence, row: int) -> str:
+    model = evidence.model
     if name.startswith("word:"):
         # A word's phrase depends on the model only: the same words recur in every batch.
         phrases = _WORD_PHRASES.get(model)
@@ -369,4 +433,4 @@ def _render(name: str, toward: str, row: int, model: CompiledModel, batch: Batch
             gram = gram.replace("_email_", "<e-mail>").replace("_handle_", "<@handle>")
             phrase = phrases[name] = f'uses "{gram}"'
         return phrase
-    return _phrase(name, toward, row, model, batch, similarity, best)
+    return _phrase(name, toward, evidence, row)

@@ -1,16 +1,21 @@
-"""The fast path: TF-IDF blocks of a whole batch at once, without scikit-learn.
+"""The fast path: TF-IDF blocks of a batch of notes, one note or thousands, without scikit-learn.
 
 scikit-learn's ``TfidfVectorizer.transform`` builds every n-gram of every note
 as a Python string and counts it in a dict. Here the character n-grams of a
 whole batch are hashed with numpy (a polynomial hash over code points), looked
-up in a sorted table of the vocabulary's hashes, and counted by one COO -> CSR
-conversion; word n-grams are looked up in the vocabulary in one pass. The
-counts then go through the very same steps as scikit-learn's TF-IDF
-(``log + 1``, ``* idf``, l2 normalisation with the same sums in the same
-order), so the matrices are identical, entry for entry; the tests check it.
+up in a hash table of the vocabulary's hashes, and counted by sorting; word
+n-grams are looked up in the vocabulary in one pass. The counts then go through
+the very same steps as scikit-learn's TF-IDF (``log + 1``, ``* idf``, l2
+normalisation with the same sums in the same order), so the matrices are
+identical, entry for entry; the tests check it, on the corpus and on any text
+(``tests/test_fastpath.py``). scikit-learn's vectorizers stay the reference.
+
+One code path serves a batch of one note and a batch of thousands: the blocks
+are plain CSR arrays (``SparseRows``) until the whole row is assembled, because
+building a scipy matrix costs more than all the arithmetic of one note.
 
 A 64-bit hash could collide: an n-gram outside the vocabulary would then be
-counted as one inside. With vocabularies of ~10^5 n-grams and ~10^6 n-grams per
+counted as one inside. With vocabularies of ~10^5 n-grams and ~10^6 windows per
 batch the chance is ~10^-8 per batch.
 
 This module imports numpy and scipy only, so a compiled model classifies
@@ -19,7 +24,6 @@ without loading scikit-learn.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,19 +34,23 @@ from invitecls._tokenize import word_ngrams
 
 __all__ = [
     "CharTable",
+    "SparseRows",
     "WordTable",
-    "char_row",
+    "char_block",
     "char_tfidf",
-    "l2_normalize",
+    "dense_tail",
     "nearest_template",
+    "side_by_side",
     "template_scores",
     "templates_by_feature",
     "unseen_share",
-    "word_row",
+    "word_block",
     "word_tfidf",
 ]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
+_ONE = np.uint64(1)
+_SIZES = [np.uint64(n) for n in range(11)]  # window sizes as numpy scalars (ngram ranges stop at 10)
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ class CharTable:
     n_features: int
     ngram_range: tuple[int, int]
     tfidf: _Tfidf
-    terms: tuple[str, ...] = ()  # the n-grams by column, for one note at a time
+    terms: tuple[str, ...] = ()  # the n-grams by column: kept with the model, to read it
 
     @classmethod
     def from_terms(
@@ -130,17 +138,19 @@ def tfidf_of(vectorizer: Any) -> _Tfidf:
     )
 
 
-def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Divide each row by its l2 norm, in place, exactly as scikit-learn does.
+@dataclass(frozen=True)
+class SparseRows:
+    """Rows of a sparse block as CSR arrays, with the row of each entry."""
 
-    scikit-learn sums the squares of a row from left to right and divides by
-    the square root; a CSR product with a vector of ones sums in the same order.
-    """
-    squares = sp.csr_matrix((matrix.data * matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
-    norms = np.sqrt(squares @ np.ones(matrix.shape[1]))
-    norms[norms == 0.0] = 1.0
-    matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
-    return matrix
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    rows: np.ndarray  # the row of each entry (what the template scores and the assembly need)
+    n_columns: int
+
+    def to_csr(self) -> sp.csr_matrix:
+        """The block as a scipy matrix."""
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(len(self.indptr) - 1, self.n_columns))
 
 
 def templates_by_feature(template_matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -156,26 +166,26 @@ def template_scores(
     """Dot products of notes' character vectors with every template.
 
     The entries (``rows``, ``columns``, ``values``) are a CSR matrix's, row by
-    row. Each product is added in entry order, as a sparse matrix product adds
-    them, and one function serves every path, so that the same note gets the
-    same similarity to the last bit however it is classified.
+    row. Each product is added in entry order, starting from zero, as scipy's
+    sparse product adds them (``bincount`` adds its weights in order), so that
+    the scikit-learn path and the compiled one agree to the last bit. For one
+    note, these gathers cost a fraction of building scipy matrices; for a
+    thousand, scipy's product would take about half the time of this step
+    (a few percent of classifying): one path for both is worth that.
     """
-    if n_rows == 1:
-        # One note: numpy's gathers cost less than building sparse matrices.
-        # bincount adds the products in entry order too: the same sums.
-        n_templates = by_feature.shape[1]
-        starts, ends = by_feature.indptr[columns], by_feature.indptr[columns + 1]
-        lengths = ends - starts
-        entry = np.repeat(np.arange(len(columns)), lengths)
-        position = starts[entry] + np.arange(len(entry)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        products = values[entry] * by_feature.data[position]
-        return np.bincount(by_feature.indices[position], weights=products, minlength=n_templates)[None, :]
-    # scipy's CSR product adds each output's products in entry order, starting
-    # from zero: the sums of the docstring, computed in C.
-    indptr = np.searchsorted(rows, np.arange(n_rows + 1))
-    notes = sp.csr_matrix((values, columns, indptr), shape=(n_rows, by_feature.shape[0]))
-    scores: np.ndarray = (notes @ by_feature).toarray()
-    return scores
+    n_templates = by_feature.shape[1]
+    starts = by_feature.indptr[columns]
+    lengths = by_feature.indptr[columns + 1] - starts
+    # Most n-grams are in no template: keep the entries that meet one, in order.
+    hit = lengths.nonzero()[0]
+    starts, lengths = starts[hit], lengths[hit]
+    # Each entry meets the templates of its n-gram: by_feature's entries starts .. starts + lengths - 1.
+    entry = hit.repeat(lengths)
+    position = np.arange(len(entry)) + (starts - (lengths.cumsum() - lengths)).repeat(lengths)
+    products = values[entry] * by_feature.data[position]
+    cells = rows[entry] * n_templates + by_feature.indices[position]
+    sums = np.bincount(cells, weights=products, minlength=n_rows * n_templates)
+    return sums.reshape(n_rows, n_templates)
 
 
 def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,18 +196,33 @@ def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(scores[np.arange(scores.shape[0]), best], 0.0, 1.0), best
 
 
-def _finish(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tfidf: _Tfidf) -> sp.csr_matrix:
-    """(row, col) occurrences -> the TF-IDF matrix, with scikit-learn's arithmetic."""
-    # COO -> CSR sums the duplicates into counts and sorts each row's columns:
-    # the count matrix that scikit-learn builds.
-    ones = np.ones(len(rows), dtype=np.float64)
-    matrix = sp.coo_matrix((ones, (rows, cols)), shape=(n_rows, n_cols)).tocsr()
-    matrix.sum_duplicates()
+def _tfidf_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tfidf: _Tfidf) -> SparseRows:
+    """(row, col) occurrences -> the TF-IDF rows, with scikit-learn's arithmetic."""
+    # Sorted (row, col) keys are the count matrix that scikit-learn builds:
+    # each row's columns in order, a run of equal keys per count.
+    keys = rows.astype(np.int64) * n_cols + cols
+    keys.sort()
+    first = np.empty(len(keys) + 1, dtype=bool)
+    first[0] = first[-1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:-1])
+    bounds = first.nonzero()[0]  # where each run of equal keys starts, and the end
+    data = (bounds[1:] - bounds[:-1]).astype(np.float64)
+    keys = keys[bounds[:-1]]
+    entry_rows = keys // n_cols
+    indices = keys - entry_rows * n_cols
     if tfidf.sublinear_tf:
-        np.log(matrix.data, matrix.data)
-        matrix.data += 1.0
-    matrix.data *= tfidf.idf[matrix.indices]
-    return l2_normalize(matrix) if tfidf.l2 else matrix
+        np.log(data, data)
+        data += 1.0
+    data *= tfidf.idf[indices]
+    if tfidf.l2:
+        # scikit-learn sums each row's squares from left to right, from zero;
+        # bincount adds its weights in the same order.
+        norms = np.sqrt(np.bincount(entry_rows, weights=data * data, minlength=n_rows))
+        norms[norms == 0.0] = 1.0
+        data /= norms[entry_rows]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.bincount(entry_rows, minlength=n_rows).cumsum(out=indptr[1:])
+    return SparseRows(indptr=indptr, indices=indices, data=data, rows=entry_rows, n_columns=n_cols)
 
 
 def _window_hashes(codes: np.ndarray, low: int, high: int) -> dict[int, np.ndarray]:
@@ -207,16 +232,17 @@ def _window_hashes(codes: np.ndarray, low: int, high: int) -> dict[int, np.ndarr
     of n, so each size costs one step, not n.
     """
     out: dict[int, np.ndarray] = {}
-    state = codes + np.uint64(1)
-    with np.errstate(over="ignore"):
-        for n in range(1, high + 1):
-            count = len(codes) - n + 1
-            if count <= 0:
-                break
-            if n > 1:
-                state = state[:count] * _MULT + codes[n - 1 : n - 1 + count] + np.uint64(1)
-            if n >= low:
-                out[n] = state * _MULT + np.uint64(n)
+    shifted = codes + _ONE  # arrays of unsigned integers wrap around silently
+    state = shifted
+    for n in range(1, high + 1):
+        count = len(codes) - n + 1
+        if count <= 0:
+            break
+        if n > 1:
+            state = state[:count] * _MULT
+            state += shifted[n - 1 : n - 1 + count]
+        if n >= low:
+            out[n] = state * _MULT + _SIZES[n]
     return out
 
 
@@ -263,45 +289,47 @@ def _lookup(table: CharTable, h: np.ndarray) -> np.ndarray:
     """The column of each hash in the vocabulary, or -1."""
     hashes, columns, bits, max_probe = _slots(table)
     mask = (1 << bits) - 1
-    home = (h >> np.uint64(64 - bits)).astype(np.int64)
-    out = np.full(len(h), _EMPTY, dtype=np.int64)
-    pending = np.arange(len(h))
-    for probe in range(max_probe):
+    home = (h >> np.uint64(64 - bits)).astype(np.intp)
+    # The first probe settles most hashes: it runs on all of them, without indexing.
+    stored = columns[home]
+    occupied = stored != _EMPTY
+    hit = occupied & (hashes[home] == h)
+    out: np.ndarray = np.where(hit, stored, _EMPTY)
+    pending = (occupied & ~hit).nonzero()[0]
+    for probe in range(1, max_probe):
+        if not len(pending):
+            break
         slot = (home[pending] + probe) & mask
         stored = columns[slot]
         occupied = stored != _EMPTY
         hit = occupied & (hashes[slot] == h[pending])
         out[pending[hit]] = stored[hit]
         pending = pending[occupied & ~hit]
-        if not len(pending):
-            break
     return out
 
 
-def char_tfidf(table: CharTable, docs: list[str]) -> sp.csr_matrix:
-    """Character n-gram TF-IDF of a batch: ``TfidfVectorizer(analyzer="char").transform``."""
+def char_block(table: CharTable, docs: list[str]) -> SparseRows:
+    """Character n-gram TF-IDF of a batch, as ``TfidfVectorizer(analyzer="char").transform`` computes it.
+
+    ``docs`` are normalised notes: no NUL, no run of whitespace (scikit-learn
+    would first fold such a run into one space).
+    """
     low, high = table.ngram_range
-    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
-    # Notes are joined by NUL, which never occurs in a normalised note; a
-    # window that covers a NUL crosses two notes and is dropped.
+    # Notes are joined by NUL, which never occurs in a normalised note, so no
+    # n-gram of the vocabulary holds one: a window across two notes is looked
+    # up and not found, like any unknown n-gram.
     codes = np.frombuffer("\x00".join(docs).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    doc_of = np.repeat(np.arange(len(docs)), lengths + 1)[: len(codes)]
-    separators = np.concatenate([[0], np.cumsum(codes == 0)])
-    rows_parts, cols_parts = [], []
-    for n, h in _window_hashes(codes, low, high).items():
-        begin = np.arange(len(h))
-        valid = separators[begin + n] == separators[begin]
-        h, begin = h[valid], begin[valid]
-        columns = _lookup(table, h)
-        found = columns != _EMPTY
-        rows_parts.append(doc_of[begin[found]])
-        cols_parts.append(columns[found])
-    rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
-    cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)
-    return _finish(rows, cols, len(docs), table.n_features, table.tfidf)
+    note_of = (codes == 0).cumsum()  # NULs up to each position: the note a window starting there is in
+    windows = list(_window_hashes(codes, low, high).values())
+    if not windows:
+        return _tfidf_rows(np.zeros(0, np.int64), np.zeros(0, np.int64), len(docs), table.n_features, table.tfidf)
+    columns = _lookup(table, np.concatenate(windows))
+    found = (columns != _EMPTY).nonzero()[0]
+    rows = np.concatenate([note_of[: len(h)] for h in windows])
+    return _tfidf_rows(rows[found], columns[found], len(docs), table.n_features, table.tfidf)
 
 
-def word_tfidf(table: WordTable, stem_lists: list[list[str]]) -> sp.csr_matrix:
+def word_block(table: WordTable, stem_lists: list[list[str]]) -> SparseRows:
     """Word n-gram TF-IDF of a batch of stemmed notes."""
     get = table.vocabulary.get
     ngram_range = table.ngram_range
@@ -311,13 +339,18 @@ def word_tfidf(table: WordTable, stem_lists: list[list[str]]) -> sp.csr_matrix:
         found = [c for c in map(get, word_ngrams(stems, ngram_range)) if c is not None]
         cols.extend(found)
         per_note.append(len(found))
-    return _finish(
-        np.repeat(np.arange(len(stem_lists), dtype=np.int64), per_note),
-        np.asarray(cols, dtype=np.int64),
-        len(stem_lists),
-        len(table.vocabulary),
-        table.tfidf,
-    )
+    rows = np.repeat(np.arange(len(stem_lists), dtype=np.int64), per_note)
+    return _tfidf_rows(rows, np.asarray(cols, dtype=np.int64), len(stem_lists), len(table.vocabulary), table.tfidf)
+
+
+def char_tfidf(table: CharTable, docs: list[str]) -> sp.csr_matrix:
+    """``char_block`` as a scipy matrix: ``TfidfVectorizer(analyzer="char").transform(docs)``."""
+    return char_block(table, docs).to_csr()
+
+
+def word_tfidf(table: WordTable, stem_lists: list[list[str]]) -> sp.csr_matrix:
+    """``word_block`` as a scipy matrix."""
+    return word_block(table, stem_lists).to_csr()
 
 
 def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.ndarray:
@@ -329,48 +362,34 @@ def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.
     return out
 
 
-# ---------------------------------------------------------------- one note
-#
-# Classifying one note at a time, numpy's per-call overhead outweighs the work.
-# These compute the same row as the batch functions above, with the same
-# arithmetic in the same order (counts, log + 1, * idf, squares summed left to
-# right, one square root, one division per entry), so that ``classify`` and
-# ``classify_many`` agree to the last bit.
+def side_by_side(blocks: list[SparseRows], dense: np.ndarray) -> sp.csr_matrix:
+    """The blocks and the nonzero entries of ``dense`` side by side, as ``sp.hstack(..., format="csr")`` puts them."""
+    n_rows = len(dense)
+    dense_rows, dense_cols = np.nonzero(dense)
+    offsets = np.cumsum([0] + [b.n_columns for b in blocks])
+    rows = np.concatenate([*(b.rows for b in blocks), dense_rows])
+    columns = np.concatenate([*(b.indices + o for b, o in zip(blocks, offsets)), dense_cols + offsets[-1]])
+    data = np.concatenate([*(b.data for b in blocks), dense[dense_rows, dense_cols]])
+    # Each block runs row by row and the blocks come in column order: a stable
+    # sort by row leaves every row's columns in order.
+    order = rows.argsort(kind="stable")
+    # scipy keeps int32 indices that fit: given as int32, they are neither checked nor copied.
+    index_type = np.int32 if max(n_rows, offsets[-1] + dense.shape[1], len(rows)) < 2**31 else np.int64
+    indptr = np.zeros(n_rows + 1, dtype=index_type)
+    np.bincount(rows, minlength=n_rows).cumsum(out=indptr[1:])
+    shape = (n_rows, int(offsets[-1]) + dense.shape[1])
+    return sp.csr_matrix((data[order], columns[order].astype(index_type), indptr), shape=shape)
 
 
-def _row(counts: Counter[int], tfidf: _Tfidf) -> tuple[np.ndarray, np.ndarray]:
-    if not counts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    ordered = sorted(counts.items())
-    columns = np.array([c for c, _ in ordered], dtype=np.int64)
-    data = np.array([n for _, n in ordered], dtype=np.float64)
-    if tfidf.sublinear_tf:
-        np.log(data, data)
-        data += 1.0
-    data *= tfidf.idf[columns]
-    if tfidf.l2:
-        total = 0.0
-        for square in (data * data).tolist():
-            total += square
-        if total != 0.0:
-            data /= np.sqrt(total)
-    return columns, data
-
-
-def char_row(table: CharTable, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Columns and values of one note's character block."""
-    index: dict[str, int] | None = getattr(table, "_index", None)
-    if index is None:
-        index = {term: column for column, term in enumerate(table.terms)}
-        object.__setattr__(table, "_index", index)  # a cache, not a field
-    low, high = table.ngram_range
-    get = index.get
-    found = [get(text[i : i + n]) for n in range(low, min(high, len(text)) + 1) for i in range(len(text) - n + 1)]
-    return _row(Counter(c for c in found if c is not None), table.tfidf)
-
-
-def word_row(table: WordTable, stems: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Columns and values of one note's word block."""
-    get = table.vocabulary.get
-    found = [get(gram) for gram in word_ngrams(stems, table.ngram_range)]
-    return _row(Counter(c for c in found if c is not None), table.tfidf)
+def dense_tail(matrix: sp.csr_matrix, n_columns: int, rows: np.ndarray) -> np.ndarray:
+    """The last ``n_columns`` of some rows of a CSR matrix, as a dense array (no sparse slicing: it costs more)."""
+    indptr = matrix.indptr
+    starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+    position = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    out_row = np.repeat(np.arange(len(rows)), lengths)
+    first = matrix.shape[1] - n_columns
+    column = matrix.indices[position]
+    tail = column >= first
+    out = np.zeros((len(rows), n_columns))
+    out[out_row[tail], column[tail] - first] = matrix.data[position[tail]]
+    return out

@@ -53,49 +53,93 @@ _TABLES: weakref.WeakKeyDictionary[Any, tuple[WordTable, CharTable]] = weakref.W
 
 
 class WordAnalyzer:
-    """Analyzer for the word block: stems in, word n-grams out (picklable)."""
+    """Analyzer of the word block: a note's stems in, its word n-grams out.
+
+    A class rather than a closure, so that a fitted vectorizer pickles.
+
+    Parameters
+    ----------
+    ngram_range : tuple of (int, int)
+        Smallest and largest number of stems in an n-gram.
+
+    Examples
+    --------
+    >>> WordAnalyzer((1, 2))(["great", "meet", "you"])
+    ['great', 'meet', 'you', 'great meet', 'meet you']
+    """
 
     def __init__(self, ngram_range: tuple[int, int]) -> None:
         self.ngram_range = tuple(ngram_range)
 
     def __call__(self, stems: list[str]) -> list[str]:
+        """The n-grams of ``stems``, shortest first, each joined by spaces."""
         return word_ngrams(stems, self.ngram_range)  # type: ignore[arg-type]
 
 
 class InviteFeatures(TransformerMixin, BaseEstimator):
     """Turn connection requests into word, character, template and count features.
 
+    ``fit`` learns two TF-IDF vocabularies from the normalised notes; the
+    other features need no fitting. The output has the blocks of the module
+    docstring, in order: word n-grams, character n-grams, then the dense
+    features (``get_feature_blocks_out`` names the block of each column).
+
     Parameters
     ----------
-    word_ngram_range : tuple of int, default=(1, 2)
-        Range of word n-grams (over stems).
-    char_ngram_range : tuple of int, default=(3, 5)
-        Range of character n-grams (across word boundaries: "d like" is one).
+    word_ngram_range : tuple of (int, int), default=(1, 2)
+        Smallest and largest number of words in a word n-gram. The words are
+        the Snowball stems of the normalised note's words, in the note's
+        guessed language.
+    char_ngram_range : tuple of (int, int), default=(3, 5)
+        Smallest and largest length of a character n-gram of the normalised
+        note; n-grams run across word boundaries ("d like" is one).
     min_df : int or float, default=2
-        Minimum document frequency of a word or character n-gram. A count
-        larger than the number of notes fitted on is read as 1 (a fit on a
-        handful of notes keeps its vocabulary); the value used is
-        ``min_df_``.
+        Keep an n-gram found in at least this many notes (int) or this share
+        of the notes (float). An int larger than the number of notes with
+        text fitted on is read as 1, so that a fit on a handful of notes keeps
+        its vocabulary; the value used is ``min_df_``.
     max_features : int or None, default=60000
-        Keep at most this many n-grams per block (the most frequent). The cap
-        keeps the model small and fast at no cost in accuracy on the corpus.
+        Keep at most this many n-grams per block, the most frequent. The cap
+        keeps the model small and fast at no cost in accuracy on the corpus;
+        None keeps them all.
     sublinear_tf : bool, default=True
-        Use 1 + log(tf) in both TF-IDF blocks.
-    templates : sequence of str or None, default=None
-        Generic notes to measure similarity to; None uses the shipped list
-        (LinkedIn's default texts in eleven languages, generic and flattering
-        phrasings).
+        Count an n-gram found ``tf`` times in a note as ``1 + log(tf)``, in
+        both TF-IDF blocks.
+    templates : sequence of str or Template, or None, default=None
+        Generic notes to measure the similarity to (a ``str`` is a template of
+        kind ``"generic"``). None uses the shipped list: LinkedIn's default
+        texts in eleven languages, generic and flattering phrasings.
 
     Attributes
     ----------
     min_df_ : int or float
         The minimum document frequency used (see ``min_df``).
-    word_vectorizer_ : TfidfVectorizer
-    char_vectorizer_ : TfidfVectorizer
+    word_vectorizer_ : sklearn.feature_extraction.text.TfidfVectorizer
+        The word block: ``vocabulary_`` maps each n-gram of stems (joined by
+        spaces) to its column, ``idf_`` holds the weights.
+    char_vectorizer_ : sklearn.feature_extraction.text.TfidfVectorizer
+        The character block, likewise.
     templates_ : tuple of Template
-        The templates, in the order of ``template_matrix_`` rows.
-    template_matrix_ : scipy.sparse.csr_matrix
-        Character TF-IDF of each template.
+        The templates, in the order of the rows of ``template_matrix_``.
+    template_matrix_ : scipy.sparse.csr_matrix of shape (n_templates, n_char_features_)
+        Character TF-IDF of each template's normalised text.
+    n_word_features_ : int
+        Columns of the word block (the first columns of the output).
+    n_char_features_ : int
+        Columns of the character block (right after the word block).
+
+    See Also
+    --------
+    InviteClassifier : The classifier that reads these features.
+    invitecls.normalize : The canonical text that the n-grams are read from.
+    invitecls.default_templates : The shipped templates.
+
+    Notes
+    -----
+    An empty note (no note, or nothing left once normalised) adds no n-gram to
+    either vocabulary. It still counts among the notes of the IDF weights and
+    of a fractional ``min_df``, as in scikit-learn's ``TfidfVectorizer``
+    fitted on the same notes. Fitting needs at least one note with text.
 
     Examples
     --------
@@ -144,12 +188,21 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame, sequence of (message, mutual_connections) pairs, or sequence of str
-            The notes; see ``invitecls.InviteClassifier`` for the accepted forms.
-        y : ignored
+            The notes. A DataFrame needs a ``message`` column and may have a
+            ``mutual_connections`` column (NaN or None: unknown); a plain
+            sequence of notes means every count is unknown.
+        y : None
+            Ignored; there for the scikit-learn API.
 
         Returns
         -------
-        self
+        self : InviteFeatures
+            Fitted.
+
+        Raises
+        ------
+        ValueError
+            No notes, every note empty, or no n-gram kept (see ``min_df``).
         """
         return self._fit_batch(prepare(*as_notes(X)))
 
@@ -157,9 +210,12 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         """Fit on notes already normalised with ``prepare``."""
         if len(batch) == 0:
             raise ValueError("cannot fit on zero notes")
+        with_text = sum(1 for canon in batch.canon if canon)
+        if with_text == 0:
+            raise ValueError(f"cannot fit on {len(batch)} notes that are all empty: the features need notes with text")
         common = {"min_df": self.min_df, "max_features": self.max_features, "sublinear_tf": self.sublinear_tf}
         # Said in the docstring and kept as an attribute, not done silently.
-        self.min_df_ = self.min_df if isinstance(self.min_df, float) or len(batch) >= self.min_df else 1
+        self.min_df_ = self.min_df if isinstance(self.min_df, float) or with_text >= self.min_df else 1
         common["min_df"] = self.min_df_
         self.word_vectorizer_ = TfidfVectorizer(
             analyzer=WordAnalyzer(tuple(self.word_ngram_range)),  # type: ignore[arg-type]
@@ -173,10 +229,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
             dtype=np.float64,
             **common,  # type: ignore[arg-type]
         )
-        # Empty notes would make every n-gram absent; keep one token so the
-        # vocabularies are never empty on a corpus of empty notes.
-        self.word_vectorizer_.fit([s or ["_empty_"] for s in batch.stems])
-        self.char_vectorizer_.fit([c or "_empty_" for c in batch.canon])
+        # Empty notes are fitted on as they are: they add no n-gram, and count
+        # among the notes of the IDF weights, as in scikit-learn.
+        _fit_vocabulary(self.word_vectorizer_, batch.stems, "word", self.min_df_)
+        _fit_vocabulary(self.char_vectorizer_, batch.canon, "character", self.min_df_)
         # The pruned-term sets can be large and are only kept for inspection.
         self.word_vectorizer_.stop_words_ = None
         self.char_vectorizer_.stop_words_ = None
@@ -190,9 +246,15 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> sp.csr_matrix:
         """Return the feature matrix of the notes.
 
+        Parameters
+        ----------
+        X : DataFrame, sequence of (message, mutual_connections) pairs, or sequence of str
+            The notes, in any of the forms ``fit`` takes.
+
         Returns
         -------
         scipy.sparse.csr_matrix of shape (n_notes, n_features)
+            Columns named by ``get_feature_names_out``.
         """
         return self._transform_batch(prepare(*as_notes(X)))[0]
 
@@ -229,7 +291,20 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         return tables
 
     def template_similarity_from_chars(self, chars: sp.spmatrix) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine similarity to the nearest template, from the character block."""
+        """Cosine similarity to the nearest template, from the character block.
+
+        Parameters
+        ----------
+        chars : sparse matrix of shape (n_notes, n_char_features_)
+            The character block of the notes (l2-normalised TF-IDF rows).
+
+        Returns
+        -------
+        similarity : ndarray of shape (n_notes,)
+            Cosine similarity to the nearest template, clipped to 0-1.
+        best : ndarray of int, shape (n_notes,)
+            Index of that template in ``templates_``.
+        """
         chars = sp.csr_matrix(chars)
         rows = np.repeat(np.arange(chars.shape[0]), np.diff(chars.indptr))
         by_feature = templates_by_feature(self.template_matrix_)
@@ -238,9 +313,14 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output features: ``word:…``, ``char:…``, then the dense block.
 
+        Parameters
+        ----------
+        input_features : None
+            Ignored; there for the scikit-learn API (the input is text).
+
         Returns
         -------
-        ndarray of str
+        ndarray of str of shape (n_features,)
         """
         check_is_fitted(self, "template_matrix_")
         words = [f"word:{w}" for w in self.word_vectorizer_.get_feature_names_out()]
@@ -259,8 +339,22 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of str, aligned with ``get_feature_names_out()``
+        ndarray of str of shape (n_features,)
+            Aligned with ``get_feature_names_out()``.
         """
         check_is_fitted(self, "template_matrix_")
         blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
         return np.asarray(blocks, dtype=object)
+
+
+def _fit_vocabulary(vectorizer: TfidfVectorizer, notes: list[Any], block: str, min_df: float) -> None:
+    """Fit one n-gram block; a block left without n-grams is a ``ValueError`` that says why."""
+    try:
+        vectorizer.fit(notes)
+    except ValueError as err:
+        why = (
+            f"no {block} n-gram is in at least min_df={min_df} of them; lower min_df"
+            if "no terms remain" in str(err)
+            else f"none has a {block} n-gram (too short)"
+        )
+        raise ValueError(f"cannot learn the {block} n-grams of {len(notes)} notes: {why}") from err

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from invitecls._cues import PITCH_CONCEPTS
 from invitecls._export import (
     CONNECTIONS,
     CONTACTS,
@@ -48,10 +49,6 @@ EVIDENCE_COLUMNS = (
 #: People kept from the history files together: each file is bounded in bytes already,
 #: this bounds the tallies built from them (a few hundred bytes each).
 MAX_PEOPLE = 1_000_000
-
-#: Concepts of ``invitecls._prepare.CUE_NAMES`` that make a note a pitch or a scam:
-#: evidence never accepts such a note.
-PITCH_CONCEPTS = ("pitch_offer", "call_to_action", "outcome_claims", "money_scheme", "recruiting_vague", "scam_story")
 
 # Legal forms left out when a profile's company is looked for in a note ("Heineken N.V." -> "heineken").
 _LEGAL_FORMS = {

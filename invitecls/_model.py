@@ -52,7 +52,10 @@ __all__ = [
 #: Weight of each feature block unless ``block_weights`` says otherwise (1 for the others).
 DEFAULT_BLOCK_WEIGHTS: Mapping[str, float] = MappingProxyType({"style": 0.0})
 
-#: The labels of the default task, as defined in the data card.
+# Attributes that invitecls 0.1 set outside ``fit`` (``train`` and ``load_model``):
+# their content is in the saved model's metadata (``read_metadata``), and an
+# unpickled model of that version drops them.
+_LEGACY_ATTRIBUTES = ("training_info_", "metadata_")
 # The compiled form of each fitted logistic regression, with the coefficient
 # arrays it was built from: rebuilt when they are replaced.
 _COMPILED: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], CompiledModel]] = weakref.WeakKeyDictionary()
@@ -74,21 +77,87 @@ def _threshold_for_rate(scores: np.ndarray, rate: float) -> float:
 def decision_threshold(p_spam: np.ndarray, is_spam: np.ndarray, max_genuine_flagged: float) -> float:
     """The default task's threshold rule, shared with the benchmarks' baselines.
 
-    The smallest probability of spam, and at least 0.5, at or above which at
-    most ``max_genuine_flagged`` of the genuine notes fall, on out-of-fold
-    calibrated probabilities.
+    Parameters
+    ----------
+    p_spam : ndarray of shape (n_notes,)
+        Calibrated out-of-fold probabilities of spam.
+    is_spam : ndarray of bool, shape (n_notes,)
+        The true labels (True: spam).
+    max_genuine_flagged : float
+        The largest share of genuine notes that may be labelled spam.
+
+    Returns
+    -------
+    float
+        The smallest probability, and at least 0.5, at or above which at most
+        ``max_genuine_flagged`` of the genuine notes fall.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([0.1, 0.55, 0.7, 0.9, 0.95])
+    >>> is_spam = np.array([False, False, False, True, True])
+    >>> t = decision_threshold(p, is_spam, max_genuine_flagged=0.0)  # just above the likeliest genuine note
+    >>> 0.7 < t < 0.7 + 1e-9
+    True
     """
     return float(max(0.5, _threshold_for_rate(p_spam[~is_spam], max_genuine_flagged)))
 
 
 def grouped_folds(y: np.ndarray, group_ids: np.ndarray, n_splits: int, random_state: int) -> list[tuple[Any, Any]]:
-    """The folds of the internal cross-validation: stratified, grouped, shuffled with a seed."""
+    """The folds of the internal cross-validation: stratified, grouped, shuffled with a seed.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_notes,)
+        Labels, for the stratification.
+    group_ids : ndarray of shape (n_notes,)
+        Group of each note: a group never straddles two folds.
+    n_splits : int
+        Number of folds, at least 2.
+    random_state : int
+        Seed of the shuffle.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        The training and test indices of each fold.
+
+    See Also
+    --------
+    sklearn.model_selection.StratifiedGroupKFold : The splitter used.
+    """
     folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     return list(folds.split(np.zeros(len(y)), y, group_ids))
 
 
 def cv_metrics(y: np.ndarray, p_spam: np.ndarray, threshold: float) -> dict[str, float]:
-    """Metrics of the default task from probabilities of spam."""
+    """Metrics of the default task from probabilities of spam.
+
+    Parameters
+    ----------
+    y : ndarray of str, shape (n_notes,)
+        The labels, ``"spam"`` or ``"genuine"``.
+    p_spam : ndarray of shape (n_notes,)
+        Probabilities of spam.
+    threshold : float
+        A note is labelled spam when its probability is at or above it.
+
+    Returns
+    -------
+    dict of str to float
+        ``macro_f1``, ``genuine_flagged`` (share of genuine notes labelled
+        spam), ``spam_caught`` (share of spam labelled spam), ``accuracy``, and
+        ``roc_auc`` when both labels occur.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array(["genuine", "genuine", "spam", "spam"])
+    >>> metrics = cv_metrics(y, np.array([0.2, 0.6, 0.7, 0.9]), threshold=0.5)
+    >>> metrics["genuine_flagged"], metrics["spam_caught"], metrics["roc_auc"]
+    (0.5, 1.0, 1.0)
+    """
     from sklearn.metrics import f1_score, roc_auc_score
 
     is_spam = y == "spam"
@@ -115,17 +184,35 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    word_ngram_range, char_ngram_range, min_df, max_features, sublinear_tf, templates
-        Passed to ``InviteFeatures``.
+    word_ngram_range : tuple of (int, int), default=(1, 2)
+        Smallest and largest number of words in a word n-gram. The words are
+        the Snowball stems of the normalised note's words.
+    char_ngram_range : tuple of (int, int), default=(3, 5)
+        Smallest and largest length of a character n-gram of the normalised
+        note; n-grams run across word boundaries.
+    min_df : int or float, default=2
+        Keep an n-gram found in at least this many training notes (int) or
+        this share of them (float). An int larger than the number of notes
+        with text is read as 1 (``features_.min_df_`` is the value used).
+    max_features : int or None, default=60000
+        Keep at most this many n-grams per block, the most frequent; None
+        keeps them all.
+    sublinear_tf : bool, default=True
+        Count an n-gram found ``tf`` times in a note as ``1 + log(tf)``.
+    templates : sequence of str or None, default=None
+        Generic notes: a note's similarity to the nearest is a feature, and an
+        explanation names it. None uses the shipped list
+        (``invitecls.default_templates``).
     C : float, default=32.0
         Inverse regularisation strength of the logistic regression.
-    class_weight : "balanced" or None, default="balanced"
+    class_weight : "balanced", dict or None, default="balanced"
         Class weights of the logistic regression.
     max_iter : int, default=3000
         Iterations of the solver.
     cv : int, default=5
-        Folds of the internal grouped cross-validation (binary tasks). 0 or 1
-        turns it off: no calibration, threshold 0.5.
+        Folds of the internal grouped cross-validation (binary tasks), fewer
+        when a class or the groups are too few. 0 or 1 turns it off: no
+        calibration, threshold 0.5.
     calibrate : bool, default=True
         Platt-scale the probabilities on the out-of-fold scores.
     max_genuine_flagged : float, default=0.02
@@ -156,33 +243,85 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray of str
+    classes_ : ndarray of str of shape (n_classes,)
+        The labels, sorted; ``classes_[1]`` is the positive class of a binary
+        task.
+    is_default_task_ : bool
+        Whether the labels are exactly ``"genuine"`` and ``"spam"``: then the
+        thresholds and the accept / ask / decline bands are learnt.
     features_ : InviteFeatures
-    logreg_ : LogisticRegression
-        Fitted on all the data; its coefficients include the calibration.
+        The features, fitted on all the training notes.
+    logreg_ : sklearn.linear_model.LogisticRegression
+        Fitted on all the training notes; its coefficients include the
+        naive-Bayes and block weights and the calibration.
     threshold_ : float
         Probability of the positive class (``classes_[1]``, "spam" in the default
         task) at or above which a note gets that label.
-    accept_threshold_, decline_threshold_ : float or None
-        The "ask" band of the default task; None for other tasks.
-    calibration_ : tuple of float
+    accept_threshold_ : float or None
+        Default task: below this probability of spam a note is accepted
+        (``action == "accept"``); None for other tasks.
+    decline_threshold_ : float or None
+        Default task: from this probability of spam on a note is declined
+        (``action == "decline"``); between the two it is ``"ask"``. None for
+        other tasks.
+    calibration_ : tuple of (float, float)
         Slope and intercept of the Platt scaling ((1, 0) when off).
-    cv_scores_ : dict
-        Grouped cross-validation metrics of the default task (empty otherwise).
+    cv_scores_ : dict of str to float
+        Default task: the grouped cross-validation's ``macro_f1``,
+        ``genuine_flagged``, ``spam_caught``, ``accuracy``, ``roc_auc`` and
+        ``n_splits`` (see ``cv_metrics``); empty for other tasks or without
+        cross-validation.
     cv_proba_ : ndarray of shape (n_notes,) or None
         Binary tasks: the calibrated out-of-fold probability of ``classes_[1]``
         of each training note (what the thresholds and ``cv_scores_`` were
         computed from); None when no cross-validation ran.
-    surface_ : dict
-        A readable word for each stem, for explanations.
+    surface_ : dict of str to str
+        The usual training word of each stem that differs from it, for
+        explanations.
+    stems_ : dict of str to dict of str to str
+        For each Snowball stemmer, the stem of every training word: predicting
+        them needs no nltk.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients of the logistic regression (``logreg_.coef_``).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Its intercept (``logreg_.intercept_``).
+
+    See Also
+    --------
+    InviteFeatures : The features on their own.
+    invitecls.train : Fit on a labelled file, by default on top of the shipped corpus.
+    invitecls.train_with_report : The same, with the report on one's own notes.
+    invitecls.save_model : Write a fitted model as one file.
+    invitecls.classify_many : Classify notes with a fitted or saved model.
+
+    Notes
+    -----
+    ``fit`` takes ``groups`` and ``sample_weight``. Inside scikit-learn's
+    model selection (``GridSearchCV``, ``cross_validate``) with metadata
+    routing on (``sklearn.set_config(enable_metadata_routing=True)``), ask for
+    them with ``set_fit_request(groups=True, sample_weight=True)``: each fit
+    then gets the groups and weights of its training notes. Without routing,
+    ``groups`` given to those tools reaches only their splitter, and each fit
+    groups identical notes itself.
 
     Examples
     --------
-    >>> from invitecls import InviteClassifier, load_corpus
-    >>> corpus = load_corpus()
-    >>> train = corpus[corpus.split == "train"]  # doctest: +SKIP
-    >>> model = InviteClassifier().fit(train[["message", "mutual_connections"]], train.label,
-    ...                                groups=train.group)  # doctest: +SKIP
+    >>> from invitecls import InviteClassifier
+    >>> notes = [("Hi Anders, I'd like to connect with you on LinkedIn.", 0),
+    ...          ("I'd like to add you to my professional network.", 1),
+    ...          ("Great meeting you at PyData Oslo! Can I send you the slides?", 2),
+    ...          ("Thanks for the talk on wind turbine blades, could we compare inspection data?", 14)]
+    >>> labels = ["spam", "spam", "genuine", "genuine"]
+    >>> model = InviteClassifier(min_df=1, cv=0).fit(notes, labels)
+    >>> model.classes_.tolist(), model.threshold_
+    (['genuine', 'spam'], 0.5)
+    >>> model.predict([("Hi Maja, I'd like to connect with you on LinkedIn.", 0),
+    ...                ("Great meeting you at the PyData sprint, can I send you my notes?", 3)]).tolist()
+    ['spam', 'genuine']
+
+    A real model trains on thousands of notes, with the internal
+    cross-validation on (``cv=5``) and groups of near-copies
+    (``fit(X, y, groups=...)``): see ``invitecls.train``.
     """
 
     # Checked at ``fit``, as scikit-learn's own estimators do: a wrong value fails
@@ -252,6 +391,9 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True
         return tags
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__({k: v for k, v in state.items() if k not in _LEGACY_ATTRIBUTES})
+
     # ------------------------------------------------------------------ fit
 
     def _make_features(self) -> InviteFeatures:
@@ -317,19 +459,31 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             Labels: any two or more classes. With exactly ``"genuine"`` and
             ``"spam"`` the model also learns the decision thresholds of the
             default task.
-        groups : array-like of shape (n_notes,), optional
+        groups : array-like of shape (n_notes,), default=None
             Group ids for the internal cross-validation: variants of one note
-            share a group and never straddle folds. By default notes that are
-            identical after normalisation (names masked) share a group.
-        sample_weight : array-like of shape (n_notes,), optional
+            share a group and never straddle folds. None: notes that are
+            identical after normalisation (names masked) share a group. With
+            scikit-learn's metadata routing on, request it with
+            ``set_fit_request(groups=True)``.
+        sample_weight : array-like of shape (n_notes,), default=None
             Weight of each note in the logistic regression's loss (for
             example, one's own labels counted more than a base corpus's). The
             vocabulary, the naive-Bayes ratios, the calibration and the
-            thresholds count every note once.
+            thresholds count every note once. None: all notes weigh the same.
+            With metadata routing on, request it with
+            ``set_fit_request(sample_weight=True)``.
 
         Returns
         -------
-        self
+        self : InviteClassifier
+            Fitted.
+
+        Raises
+        ------
+        ValueError
+            A parameter out of its range, fewer than two classes, a missing
+            label, ``groups`` or ``sample_weight`` of another length than
+            ``X``, or notes that are all empty.
         """
         self._validate_params()
         self._check_block_weights()
@@ -391,7 +545,8 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             return None
         oof = np.zeros(len(y))
         for k, (train_idx, test_idx) in enumerate(grouped_folds(y, group_ids, n_splits, self.random_state), 1):
-            if len(np.unique(y[train_idx])) < 2:
+            # A fold that cannot be fitted (one class, or no note with text) leaves the model uncalibrated.
+            if len(np.unique(y[train_idx])) < 2 or not any(batch.canon[i] for i in train_idx):
                 return None
             _LOG.info("fold %d of %d", k, n_splits)
             fold_weight = None if weight is None else weight[train_idx]
@@ -443,6 +598,11 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated class probabilities.
 
+        Parameters
+        ----------
+        X : DataFrame, sequence of (message, mutual_connections) pairs, or sequence of str
+            The notes, in any of the forms ``fit`` takes.
+
         Returns
         -------
         ndarray of shape (n_notes, n_classes)
@@ -453,7 +613,17 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         return self.logreg_.predict_proba(matrix)  # type: ignore[no-any-return]
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Calibrated log-odds of ``classes_[1]`` (binary) or per class."""
+        """Calibrated log-odds of ``classes_[1]`` (binary) or per class.
+
+        Parameters
+        ----------
+        X : DataFrame, sequence of (message, mutual_connections) pairs, or sequence of str
+            The notes, in any of the forms ``fit`` takes.
+
+        Returns
+        -------
+        ndarray of shape (n_notes,) or (n_notes, n_classes)
+        """
         self._check()
         matrix = self.features_._transform_batch(prepare(*as_notes(X)))[0]
         return self.logreg_.decision_function(matrix)  # type: ignore[no-any-return]
@@ -465,9 +635,16 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Labels of the notes (the binary threshold applied).
 
+        Parameters
+        ----------
+        X : DataFrame, sequence of (message, mutual_connections) pairs, or sequence of str
+            The notes, in any of the forms ``fit`` takes.
+
         Returns
         -------
         ndarray of shape (n_notes,)
+            A binary task labels a note ``classes_[1]`` when its probability
+            is at or above ``threshold_``; other tasks, the most probable class.
         """
         return self._labels_from_proba(self.predict_proba(X))
 
@@ -512,12 +689,37 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         return self.logreg_.intercept_  # type: ignore[no-any-return]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the features the logistic regression weighs."""
+        """Names of the features the logistic regression weighs.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; there for the scikit-learn API (the input is text).
+
+        Returns
+        -------
+        ndarray of str of shape (n_features,)
+            Aligned with the columns of ``coef_``; see
+            ``InviteFeatures.get_feature_names_out``.
+        """
         self._check()
         return self.features_.get_feature_names_out()
 
     def save(self, path: str | PathLike[str], *, overwrite: bool = False) -> None:
-        """Write the model and its JSON metadata atomically (see ``invitecls.save_model``)."""
+        """Write the model and its JSON metadata as one file, atomically.
+
+        Parameters
+        ----------
+        path : str or path-like
+            ``*.joblib`` (for your own use) or ``*.skops`` (safe to share).
+        overwrite : bool, default=False
+            Replace an existing file (kept as ``path + ".bak"``).
+
+        See Also
+        --------
+        invitecls.save_model : The same, with what was trained on in the metadata.
+        invitecls.load_model : Read it back.
+        """
         from invitecls._persist import save_model
 
         save_model(self, path, overwrite=overwrite)
@@ -558,13 +760,38 @@ def _nb_scale(matrix: sp.csr_matrix, positive: np.ndarray, n_sparse: int, alpha:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function, safe from overflow."""
+    """The logistic function, safe from overflow.
+
+    Parameters
+    ----------
+    z : ndarray
+        Log-odds.
+
+    Returns
+    -------
+    ndarray
+        ``1 / (1 + exp(-z))``, elementwise, with ``z`` clipped to +-500.
+    """
     result: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
     return result
 
 
 def platt_scaling(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
-    """Slope and intercept mapping out-of-fold scores to calibrated log-odds (Platt scaling)."""
+    """Slope and intercept mapping out-of-fold scores to calibrated log-odds (Platt scaling).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_notes,)
+        Out-of-fold log-odds of the positive class.
+    positive : ndarray of bool, shape (n_notes,)
+        The true labels (True: the positive class).
+
+    Returns
+    -------
+    slope, intercept : float
+        Calibrated log-odds are ``slope * scores + intercept``; (1, 0) when
+        the fitted slope is not positive and finite.
+    """
     with threadpool_limits(limits=1):
         model = LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), positive.astype(int))
     slope = float(model.coef_[0, 0])

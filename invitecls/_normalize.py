@@ -118,6 +118,11 @@ def normalize(message: str | None) -> NormalizedNote:
     Returns
     -------
     NormalizedNote
+        The canonical text and the signals found while normalising.
+
+    See Also
+    --------
+    InviteFeatures : The features read from the canonical text.
 
     Examples
     --------
@@ -686,6 +691,13 @@ def mostly_disguised(n_hidden: float, text: str) -> bool:
     bool
         True when at least five were removed and they number at least half
         the letters left: one after most letters.
+
+    Examples
+    --------
+    >>> mostly_disguised(normalize("H\u200be\u200bl\u200bl\u200bo\u200b").n_invisible, "hello")
+    True
+    >>> mostly_disguised(1, "hello")
+    False
     """
     if n_hidden < 5:
         return False
@@ -708,96 +720,43 @@ def _count_proper(text: str) -> int:
 def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
     """Canonical text and signal values (in ``SIGNAL_NAMES`` order) of one note.
 
-    Every step is guarded by a cheap test, because most notes need few of them:
-    this runs once per note and dominates the cost of a large batch.
+    Each step reads what the one before left: a disguise is undone before the
+    signals are counted, and the note is folded to lower case and Latin
+    letters before links, spaced-out words and the greeting's name are looked
+    for. Every step is guarded by a cheap test, because most notes need few of
+    them: this runs once per note and dominates the cost of a large batch.
+
+    Parameters
+    ----------
+    message : str or None
+        The note; None and ``""`` stand for a request without one. Only its
+        first ``MAX_CHARS`` characters are read.
+
+    Returns
+    -------
+    text : str
+        The canonical text (``normalize(message).text``).
+    signals : tuple of float
+        The value of each of ``SIGNAL_NAMES``, in order.
+
+    Examples
+    --------
+    >>> text, signals = normalize_one("Hi Anders, are you at PyData?")
+    >>> text, dict(zip(SIGNAL_NAMES, signals))["has_question"]
+    ('hi _name_ are you at pydata', 1.0)
     """
     if not message:
         return "", _NO_SIGNALS
-    tables = _tables()
     raw = message[:MAX_CHARS]
-    n_chars = len(raw)
-    if "\r" in raw:
-        raw = raw.replace("\r\n", "\n")
-    ascii_only = raw.isascii()
-    if ascii_only and raw.isprintable():
-        n_invisible = 0
-        text = raw
-    else:
-        suspect: re.Pattern[str] = tables.suspect_search
-        n_invisible = 0
-        text = raw
-        if suspect.search(raw) is not None:
-            if tables.strip_search.search(raw) is not None:
-                if _RLO in raw or _LRO in raw:
-                    # What a reader sees; unless overrides stacked up scramble it
-                    # while the stored order reads as words (then that is the message).
-                    shown = _resolve_overrides(raw)
-                    strip = tables.strip
-                    if _known_words(shown.translate(strip)) >= _known_words(raw.translate(strip)):
-                        raw = shown
-                # Invisible characters: counted, then removed.
-                n_invisible = len(raw) - len(raw.translate(tables.counted))
-                text = raw.translate(tables.strip)
-            if not text.isascii():
-                # Before NFKC, which would compose a disguising accent with its letter.
-                if not text.replace("\n", "").isprintable():
-                    text, removed = _drop_unprintable(text)
-                    n_invisible += removed
-                if any(unicodedata.category(ch) in _MARKS for ch in suspect.findall(text)):
-                    text, removed = _strip_marks(text)
-                    n_invisible += removed
-        if not text.isascii():
-            ascii_only = False
-            text = unicodedata.normalize("NFKC", text)
-            if tables.apostrophe_search.search(text) is not None:
-                text = text.translate(tables.apostrophes)
-        else:
-            ascii_only = True
-    if "`" in text:
-        text = text.replace("`", "'")
-    has_emoji = not ascii_only and _EMOJI.search(text) is not None
-    n_emoji = len(_EMOJI.findall(text)) if has_emoji else 0
-    has_question = "?" in text or "¿" in text
-    n_exclaim = text.count("!") + text.count("¡")
-    n_numbers = len(_NUMBER.findall(text)) if _DIGIT.search(text) else 0
-    has_money = _CURRENCY.search(text) is not None or (n_numbers > 0 and _AMOUNT.search(text) is not None)
-    has_percent = "%" in text or (("cent" in text or "rozent" in text) and _PERCENT.search(text) is not None)
-
-    # casefold, not lower: "Straße" and "STRASSE" must meet.
-    text = text.casefold()
-    n_mixed = 0
-    if not ascii_only:
-        text, n_mixed = _fold_scripts(text, tables.fold, tables.foldable)
-    n_links = 0
-
-    def _placeholder(match: re.Match[str]) -> str:
-        nonlocal n_links
-        n_links += 1
-        kind = match.lastgroup
-        return f" {EMAIL if kind == 'email' else URL if kind == 'url' else HANDLE} "
-
-    if "@" in text or "://" in text or "www." in text or _TLD.search(text):
-        text = _LINKS.sub(_placeholder, text)
-    if has_emoji:
-        # An emoji between letters is one separator; between words it stays a
-        # word boundary (spaced-out words are set apart by two spaces).
-        text = _EMOJI_RUN.sub(_emoji_gap, text)
-    if _may_be_spaced(text):
-        text = _SPACED.sub(_join_spaced, text)
-    if _LEET_CHAR.search(text) and _LEET_ADJACENT.search(text):
-        text = _LEET_TOKEN.sub(_decode_leet, text)
-    text = text.strip()
-    if _GREETING.match(text):
-        # Punctuation put between words must not hide the name after a greeting.
-        head, tail = text[:80], text[80:]
-        text = _mask_name(_SPACES.sub(" ", _SEPARATORS.sub(" ", head))) + tail
-    if "'" in text:
-        text = _CONTRACTION.sub("", text)
-    if n_numbers:
-        text = _YEAR.sub(" ", text)
-    text = _NON_WORD.sub(" ", text).strip()
+    text, n_invisible, ascii_only = _reveal(raw)
+    n_emoji, has_question, n_exclaim, n_numbers, has_money, has_percent = _count_signals(text, ascii_only)
+    text, n_mixed = _fold_letters(text, ascii_only)
+    text, n_links = _mask_links(text)
+    text = _undo_word_disguises(text, n_emoji)
+    text = _mask_greeting(text.strip())
+    text = _words_only(text, n_numbers)
     signals = (
-        float(n_chars),
+        float(len(raw)),
         float(n_invisible),
         float(n_mixed),
         float(n_emoji),
@@ -809,3 +768,121 @@ def normalize_one(message: str | None) -> tuple[str, tuple[float, ...]]:
         float(n_numbers),
     )
     return sys.intern(text) if len(text) < 64 else text, signals
+
+
+def _reveal(raw: str) -> tuple[str, int, bool]:
+    """The note as a reader sees it, the number of hidden characters taken out, and whether it is ASCII.
+
+    Line breaks become ``\\n``; hidden characters and stray combining marks go
+    (counted); text behind a right-to-left override is read in the order shown;
+    the rest is NFKC-normalised, with every apostrophe as ``'``.
+    """
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n")
+    if raw.isascii() and raw.isprintable():
+        text, n_invisible, ascii_only = raw, 0, True
+    else:
+        text, n_invisible = _remove_hidden(raw)
+        ascii_only = text.isascii()
+        if not ascii_only:
+            text = unicodedata.normalize("NFKC", text)
+            tables = _tables()
+            if tables.apostrophe_search.search(text) is not None:
+                text = text.translate(tables.apostrophes)
+    if "`" in text:
+        text = text.replace("`", "'")
+    return text, n_invisible, ascii_only
+
+
+def _remove_hidden(raw: str) -> tuple[str, int]:
+    """Overrides resolved, then invisible, unprintable characters and stray marks removed; how many."""
+    tables = _tables()
+    suspect: re.Pattern[str] = tables.suspect_search
+    if suspect.search(raw) is None:
+        return raw, 0
+    n_invisible = 0
+    text = raw
+    if tables.strip_search.search(raw) is not None:
+        if _RLO in raw or _LRO in raw:
+            # What a reader sees; unless overrides stacked up scramble it
+            # while the stored order reads as words (then that is the message).
+            shown = _resolve_overrides(raw)
+            strip = tables.strip
+            if _known_words(shown.translate(strip)) >= _known_words(raw.translate(strip)):
+                raw = shown
+        # Invisible characters: counted, then removed.
+        n_invisible = len(raw) - len(raw.translate(tables.counted))
+        text = raw.translate(tables.strip)
+    if not text.isascii():
+        # Before NFKC, which would compose a disguising accent with its letter.
+        if not text.replace("\n", "").isprintable():
+            text, removed = _drop_unprintable(text)
+            n_invisible += removed
+        if any(unicodedata.category(ch) in _MARKS for ch in suspect.findall(text)):
+            text, removed = _strip_marks(text)
+            n_invisible += removed
+    return text, n_invisible
+
+
+def _count_signals(text: str, ascii_only: bool) -> tuple[int, bool, int, int, bool, bool]:
+    """Emoji, question, exclamation marks, numbers, money, percentages: read before case and masks change the text."""
+    n_emoji = len(_EMOJI.findall(text)) if not ascii_only and _EMOJI.search(text) is not None else 0
+    has_question = "?" in text or "¿" in text
+    n_exclaim = text.count("!") + text.count("¡")
+    n_numbers = len(_NUMBER.findall(text)) if _DIGIT.search(text) else 0
+    has_money = _CURRENCY.search(text) is not None or (n_numbers > 0 and _AMOUNT.search(text) is not None)
+    has_percent = "%" in text or (("cent" in text or "rozent" in text) and _PERCENT.search(text) is not None)
+    return n_emoji, has_question, n_exclaim, n_numbers, has_money, has_percent
+
+
+def _fold_letters(text: str, ascii_only: bool) -> tuple[str, int]:
+    """Lower case, and look-alike letters of other scripts as Latin ones; the number of mixed-script words."""
+    # casefold, not lower: "Straße" and "STRASSE" must meet.
+    text = text.casefold()
+    if ascii_only:
+        return text, 0
+    tables = _tables()
+    return _fold_scripts(text, tables.fold, tables.foldable)
+
+
+def _link_placeholder(match: re.Match[str]) -> str:
+    kind = match.lastgroup
+    return f" {EMAIL if kind == 'email' else URL if kind == 'url' else HANDLE} "
+
+
+def _mask_links(text: str) -> tuple[str, int]:
+    """URLs, e-mail addresses and @handles replaced by placeholders; how many."""
+    if "@" in text or "://" in text or "www." in text or _TLD.search(text):
+        return _LINKS.subn(_link_placeholder, text)
+    return text, 0
+
+
+def _undo_word_disguises(text: str, n_emoji: int) -> str:
+    """Words put back together: emoji between letters, s p a c e d letters, leetspeak."""
+    if n_emoji:
+        # An emoji between letters is one separator; between words it stays a
+        # word boundary (spaced-out words are set apart by two spaces).
+        text = _EMOJI_RUN.sub(_emoji_gap, text)
+    if _may_be_spaced(text):
+        text = _SPACED.sub(_join_spaced, text)
+    if _LEET_CHAR.search(text) and _LEET_ADJACENT.search(text):
+        text = _LEET_TOKEN.sub(_decode_leet, text)
+    return text
+
+
+def _mask_greeting(text: str) -> str:
+    """The name after an opening greeting masked."""
+    if not _GREETING.match(text):
+        return text
+    # Punctuation put between words must not hide the name after a greeting.
+    head, tail = text[:80], text[80:]
+    return _mask_name(_SPACES.sub(" ", _SEPARATORS.sub(" ", head))) + tail
+
+
+def _words_only(text: str, n_numbers: int) -> str:
+    """Contractions joined, years dropped, punctuation and symbols gone, one space between words."""
+    if "'" in text:
+        text = _CONTRACTION.sub("", text)
+    if n_numbers:
+        text = _YEAR.sub(" ", text)
+    return _NON_WORD.sub(" ", text).strip()

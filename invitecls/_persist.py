@@ -49,7 +49,7 @@ import struct
 import threading
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,13 +135,33 @@ class SavedModel:
 
 
 def backup_path(path: str | os.PathLike[str]) -> Path:
-    """Where the model a save replaces is kept (``model.joblib`` -> ``model.joblib.bak``)."""
+    """Where the model a save replaces is kept (``model.joblib`` -> ``model.joblib.bak``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+
+    Returns
+    -------
+    Path
+    """
     model = Path(path)
     return model.with_name(model.name + ".bak")
 
 
 def lock_path(path: str | os.PathLike[str]) -> Path:
-    """The lock file of a model's writers (``model.joblib`` -> ``.model.joblib.lock``)."""
+    """The lock file of a model's writers (``model.joblib`` -> ``.model.joblib.lock``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+
+    Returns
+    -------
+    Path
+    """
     model = Path(path)
     return model.with_name(f".{model.name}.lock")
 
@@ -327,15 +347,33 @@ class ModelWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def save(self, model: InviteClassifier, *, overwrite: bool = False) -> SavedModel:
-        """Write ``model`` (see ``save_model``); the replaced model is kept as a backup."""
+    def save(
+        self, model: InviteClassifier, *, overwrite: bool = False, training_info: Mapping[str, Any] | None = None
+    ) -> SavedModel:
+        """Write ``model``; the replaced model is kept as a backup.
+
+        Parameters
+        ----------
+        model : InviteClassifier
+            A fitted model.
+        overwrite : bool, default=False
+            Replace an existing file.
+        training_info : mapping, optional
+            What the model was trained on, stored in its metadata
+            (``Training.info``; see ``save_model``).
+
+        Returns
+        -------
+        SavedModel
+            The model file, and its backup if one was replaced.
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(model, "logreg_")
         serialization = _check_suffix(self.path)
         if not overwrite and (self.path.exists() or self.path.is_symlink()):
             raise FileExistsError(f"{self.path} exists; pass overwrite=True (or --force) to replace it")
-        return self._switch(_members(model, serialization, self.path.name), keep_backup=True)
+        return self._switch(_members(model, serialization, self.path.name, training_info or {}), keep_backup=True)
 
     def _switch(self, members: Sequence[tuple[str, bytes]], *, keep_backup: bool) -> SavedModel:
         """Write the archive beside the model, keep the old one, then rename the new one over it."""
@@ -446,7 +484,9 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _members(model: InviteClassifier, serialization: str, name: str) -> list[tuple[str, bytes]]:
+def _members(
+    model: InviteClassifier, serialization: str, name: str, info: Mapping[str, Any]
+) -> list[tuple[str, bytes]]:
     if serialization == "skops":
         import skops.io
 
@@ -460,7 +500,6 @@ def _members(model: InviteClassifier, serialization: str, name: str) -> list[tup
     buffer = io.BytesIO()
     model._compiled().save(buffer)
     compiled = buffer.getvalue()
-    info = getattr(model, "training_info_", {}) or {}
     metadata = {
         "format": "invitecls-model",
         "format_version": FORMAT_VERSION,
@@ -498,7 +537,13 @@ def _pack(metadata: dict[str, Any], compiled: bytes, estimator: bytes) -> list[t
     ]
 
 
-def save_model(model: InviteClassifier, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+def save_model(
+    model: InviteClassifier,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    training_info: Mapping[str, Any] | None = None,
+) -> Path:
     """Write a fitted model, its compiled form and its metadata as one file, atomically.
 
     Parameters
@@ -511,6 +556,12 @@ def save_model(model: InviteClassifier, path: str | os.PathLike[str], *, overwri
         Replace an existing file. Readers see the old model until the new one
         is completely written and switched in by one rename; the old one is
         then kept as ``path + ".bak"`` (replacing an earlier backup).
+    training_info : mapping, optional
+        What the model was trained on and how it did, as
+        ``train_with_report`` returns it in ``Training.info`` (``Training.save``
+        passes it): stored in the metadata as ``training_data``, ``base``,
+        ``weight``, ``metrics`` and ``report``. Without it these record only
+        the model's own cross-validation.
 
     Returns
     -------
@@ -525,9 +576,15 @@ def save_model(model: InviteClassifier, path: str | os.PathLike[str], *, overwri
         Another writer is writing ``path``: nothing was written.
     ModelError
         The file could not be written (a full disk, say); the previous model is unchanged.
+
+    See Also
+    --------
+    load_model : Read the estimator back.
+    read_metadata : Read the metadata back.
+    invitecls.classify_many : Classify with the saved file (its compiled form; nothing unpickled).
     """
     with model_writer(path) as writer:
-        return writer.save(model, overwrite=overwrite).path
+        return writer.save(model, overwrite=overwrite, training_info=training_info).path
 
 
 # ------------------------------------------------------------------ reading
@@ -670,14 +727,44 @@ def _member(file: Path, archive: zipfile.ZipFile, name: str, expected: str) -> b
     return data
 
 
-def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The checked metadata of a model file (its format, versions, labels, metrics).
+def read_metadata(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The checked metadata of a model file: what ``metadata.json`` in it holds.
+
+    Nothing is unpickled: reading the metadata of any file is safe.
+
+    Parameters
+    ----------
+    path : str, path-like or None, default=None
+        A ``.joblib`` or ``.skops`` model file; None reads the shipped model's.
+
+    Returns
+    -------
+    dict
+        ``format_version``, ``created``, ``versions`` (of invitecls,
+        scikit-learn, numpy, scipy, nltk and Python at saving), ``labels``,
+        ``default_task``, ``thresholds``, ``calibration``, ``training_data``,
+        ``base``, ``weight``, ``metrics`` (``cross_validation``), ``report``,
+        ``params``, and the sha256 of the other members.
 
     Raises
     ------
     ModelError
         Not a model file, an unknown format, a member changed since it was saved.
+
+    See Also
+    --------
+    load_model : The estimator itself.
+
+    Examples
+    --------
+    >>> import invitecls
+    >>> meta = invitecls.read_metadata()
+    >>> meta["labels"], meta["training_data"]["split"]
+    (['genuine', 'spam'], 'train')
     """
+    if path is None:
+        with _shipped() as shipped:
+            return read_metadata(shipped)
     return _read(Path(path), estimator=False).metadata
 
 
@@ -719,13 +806,19 @@ def load_model(
     Returns
     -------
     InviteClassifier
-        With its metadata in ``metadata_``.
+        The fitted estimator as it was saved.
 
     Raises
     ------
     ModelError
         Not a model file, an unknown format, a changed file, or another
         scikit-learn minor series.
+
+    See Also
+    --------
+    read_metadata : The file's metadata: versions, training data, metrics, report.
+    load_compiled : The compiled form, which is all that classifying needs.
+    save_model : Write a model.
     """
     if path is None:
         with _shipped() as shipped:
@@ -781,7 +874,6 @@ def _load(file: Path, allow_version_mismatch: bool, *, trusted: bool) -> InviteC
     # unpickling has imported the class already if it is one.
     if not any(f"{c.__module__}.{c.__qualname__}" == "invitecls._model.InviteClassifier" for c in type(model).__mro__):
         raise ModelError(f"{file}: holds a {type(model).__name__}, not an invitecls model")
-    model.metadata_ = metadata
     fitted: InviteClassifier = model
     return fitted
 
@@ -792,6 +884,16 @@ def load_compiled(path: str | os.PathLike[str] | None = None) -> CompiledModel:
     It holds plain arrays and is read without pickle, so loading it runs no
     code and needs no scikit-learn. Its sha256 is checked against the
     metadata first.
+
+    Parameters
+    ----------
+    path : str, path-like or None, default=None
+        A ``.joblib`` or ``.skops`` model file.
+
+    Returns
+    -------
+    CompiledModel
+        What ``classify`` and ``classify_many`` run.
 
     Raises
     ------
@@ -878,10 +980,21 @@ def upgrade_model(path: str | os.PathLike[str]) -> Path:
     that replaces the model file in one rename, and the ``.npz`` and ``.json``
     are then removed.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The model file of the three-file layout (its ``.npz`` and ``.json``
+        beside it); a model already of one file is left as it is.
+
     Returns
     -------
     Path
         The model file.
+
+    Raises
+    ------
+    ModelError
+        A file missing, too large, or changed since it was saved.
     """
     file = Path(path)
     with model_writer(file) as writer:

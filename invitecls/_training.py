@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -86,7 +87,14 @@ class TrainingReport:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (stored in the model's metadata)."""
+        """Plain JSON-ready data (stored in the model's metadata as ``report``).
+
+        Returns
+        -------
+        dict
+            The attributes by name; ``comparison`` as ``Comparison.to_dict()``
+            and ``warnings`` as a list.
+        """
         return {
             "base": self.base,
             "n_base": self.n_base,
@@ -106,6 +114,18 @@ def default_weight(n_base: int, n_own: int) -> float:
     less than 1. One's labels describe one's own inbox, so they should move the
     model; ten is the most a single note may count, so that a few dozen notes
     cannot outweigh the task the corpus teaches.
+
+    Parameters
+    ----------
+    n_base : int
+        Notes of the base (the corpus's training split, by default).
+    n_own : int
+        One's own notes.
+
+    Returns
+    -------
+    float
+        Between 1 and ``MAX_WEIGHT``, rounded to one decimal.
 
     Examples
     --------
@@ -127,6 +147,10 @@ def train(
     **params: Any,
 ) -> InviteClassifier:
     """Train a model on labeled notes, by default on top of the shipped corpus.
+
+    ``train_with_report`` trains the same way and returns the report on
+    one's own notes too; saving its result keeps the report and what was
+    trained on in the model file.
 
     Parameters
     ----------
@@ -155,29 +179,33 @@ def train(
     Returns
     -------
     InviteClassifier
-        Fitted, with ``training_info_``: the data and base, the weight, the
-        grouped cross-validation metrics (``metrics["cross_validation"]``) and the report on one's
-        own notes (``report``, a ``TrainingReport.to_dict()``), also stored in
-        the model's metadata when it is saved.
+        Fitted on the base (if any) and ``data``; ``cv_scores_`` holds the
+        grouped cross-validation metrics over all the notes.
 
     Raises
     ------
     DataError
         When a data file has problems (each named with its line and field).
+
+    See Also
+    --------
+    train_with_report : The same training, with the report on one's notes.
+    InviteClassifier : The estimator, for scikit-learn's own tools.
+    invitecls.read_labeled : Check a labeled file before training.
     """
-    return train_with_report(
-        data, label_column=label_column, split=split, base=base, weight=weight, params=params
-    ).model
+    return train_with_report(data, label_column=label_column, split=split, base=base, weight=weight, **params).model
 
 
 @dataclass(frozen=True)
 class Training:
-    """A fitted model, its report, and one's own notes with their out-of-fold labels (for the replace guard).
+    """What ``train_with_report`` returns: the model, its report, and what the replace guard needs.
 
     Attributes
     ----------
     model : InviteClassifier
+        The fitted model.
     report : TrainingReport
+        How it does on one's own notes, beside the shipped model.
     own : LabeledData
         One's own notes.
     own_groups : list of str
@@ -185,6 +213,13 @@ class Training:
     own_flagged : ndarray of bool or None
         The new model's out-of-fold labels of them (True: spam); None when no
         cross-validation ran or the task is not spam / genuine.
+    info : dict
+        What the model was trained on and how it did, as ``save`` stores it
+        in the model's metadata: ``data`` (``file``, ``sha256``, ``rows``,
+        ``split``, ``label_column``, ``class_counts``), ``base`` (``name``,
+        ``rows``, ``sha256``), ``weight``, ``metrics``
+        (``cross_validation``: ``model.cv_scores_``) and ``report``
+        (``report.to_dict()``).
     """
 
     model: InviteClassifier
@@ -192,6 +227,31 @@ class Training:
     own: LabeledData
     own_groups: list[str]
     own_flagged: np.ndarray | None
+    info: Mapping[str, Any]
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the model as one file, with ``info`` in its metadata (as ``invitecls train`` does).
+
+        Parameters
+        ----------
+        path : str or path-like
+            ``*.joblib`` (for your own use) or ``*.skops`` (safe to share).
+        overwrite : bool, default=False
+            Replace an existing file (kept as ``path + ".bak"``).
+
+        Returns
+        -------
+        Path
+            The model file.
+
+        See Also
+        --------
+        invitecls.save_model : Saving, in full.
+        invitecls.read_metadata : Read the metadata back.
+        """
+        from invitecls._persist import save_model
+
+        return save_model(self.model, path, overwrite=overwrite, training_info=self.info)
 
 
 def train_with_report(
@@ -201,9 +261,52 @@ def train_with_report(
     split: str | None = None,
     base: BaseLike = "corpus",
     weight: float | None = None,
-    params: dict[str, Any] | None = None,
+    **params: Any,
 ) -> Training:
-    """``train``, returning also the report and what the replace guard needs (see ``train``)."""
+    """Train a model as ``train`` does, and report how it does on one's own notes.
+
+    Each of one's notes is predicted out of fold (by a model of the internal
+    cross-validation that never saw its group) and compared with the shipped
+    model on the same notes, with paired bootstrap intervals.
+
+    Parameters
+    ----------
+    data : path or LabeledData
+        One's labeled notes: columns ``message``, ``mutual_connections``
+        (optional) and the label column; a ``group`` column keeps variants of
+        one note in one fold (a row that leaves it empty is its own group).
+    label_column : str, default="label"
+        ``label`` is the default task (spam / genuine); any other column gives
+        a model of its classes, trained on ``data`` alone.
+    split : str, optional
+        Use only rows of ``data`` whose ``split`` column has this value.
+    base : "corpus", path, LabeledData or None, default="corpus"
+        Labeled notes trained on beneath one's own (see ``train``).
+    weight : float, optional
+        How many base notes each of one's notes counts for;
+        ``default_weight`` when not given.
+    **params
+        Parameters of ``InviteClassifier``.
+
+    Returns
+    -------
+    Training
+        The fitted ``model``, the ``report`` on one's notes, and ``info``:
+        what ``Training.save`` stores in the model's metadata.
+
+    Raises
+    ------
+    DataError
+        When a data file has problems (each named with its line and field).
+    ValueError
+        A ``weight`` that is not a finite number > 0, or a parameter of
+        ``InviteClassifier`` out of its range.
+
+    See Also
+    --------
+    train : The model alone.
+    check_replacement : Whether the new model may replace an existing one.
+    """
     from invitecls._model import DEFAULT_LABELS, InviteClassifier
 
     # One's labels need not train a model alone: the base may supply a class.
@@ -214,8 +317,12 @@ def train_with_report(
     )
     default_task = set(own.labels) <= set(DEFAULT_LABELS)
     base_data, base_name = _resolve_base(base, own, default_task)
-    if base_data is None and (problems := training_problems(own.labels, label_column)):
-        raise DataError(own.path, problems)
+    if base_data is None:
+        problems = training_problems(own.labels, label_column)
+        if not any(normalize_one(message)[0] for message in own.messages):
+            problems.append("field message: every note is empty; training needs notes with text")
+        if problems:
+            raise DataError(own.path, problems)
     base_data = _without_conflicts(base_data, own) if base_data is not None else None
     n_base = 0 if base_data is None else len(base_data)
     if weight is None:
@@ -225,13 +332,13 @@ def train_with_report(
     _LOG.info("training on %d notes of yours (weight %g) and %d of %s", len(own), weight, n_base, base_name)
     own_groups = _groups(own, "own")
     X, y, groups, sample_weight = _combined(base_data, own, own_groups, weight)
-    model = InviteClassifier(**(params or {})).fit(X, y, groups=groups, sample_weight=sample_weight)
+    model = InviteClassifier(**params).fit(X, y, groups=groups, sample_weight=sample_weight)
     own_flagged = None
     if model.is_default_task_ and model.cv_proba_ is not None:
         own_flagged = model.cv_proba_[n_base:] >= model.threshold_
     report = _report(model, own, own_groups, own_flagged, base_name, n_base, weight)
-    model.training_info_ = _training_info(model, own, split, label_column, base_data, report)
-    return Training(model, report, own, own_groups, own_flagged)
+    info = _training_info(model, own, split, label_column, base_data, report)
+    return Training(model, report, own, own_groups, own_flagged, info)
 
 
 def _training_info(
@@ -242,7 +349,7 @@ def _training_info(
     base: LabeledData | None,
     report: TrainingReport,
 ) -> dict[str, Any]:
-    """What the model was trained on and how it did: kept on the model and in its saved metadata."""
+    """What the model was trained on and how it did: ``Training.info``, stored in the saved metadata."""
     return {
         "data": {
             "file": Path(own.path).name,
@@ -420,6 +527,26 @@ def check_replacement(trained: Training, old: ModelLike, holdout: LabeledData | 
     and also above the new model's own target (``max_genuine_flagged``): a
     model that flags nothing flags no genuine note, and must not be kept for
     it.
+
+    Parameters
+    ----------
+    trained : Training
+        The new model, as ``train_with_report`` returns it.
+    old : InviteClassifier, CompiledModel, path or None
+        The model it would replace (None: the shipped one). A path is read
+        as its compiled form: nothing is unpickled.
+    holdout : LabeledData, optional
+        Held-out labeled notes; the corpus's test split when not given. The
+        notes of the labelling guide's ambiguous band are left out.
+
+    Returns
+    -------
+    Replacement
+        The comparison, and the measures on which the new model is worse.
+
+    See Also
+    --------
+    refusals : The rule, on a comparison.
     """
     held = _unambiguous(holdout if holdout is not None else load_corpus(split="test"))
     is_spam = np.asarray(held.labels) == "spam"

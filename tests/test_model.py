@@ -218,13 +218,13 @@ def test_each_note_is_vectorised_once(small_model, monkeypatch) -> None:
     import invitecls._compiled
 
     calls = []
-    original = invitecls._compiled.char_tfidf
+    original = invitecls._compiled.char_block
 
     def counting(table, docs):
         calls.append(len(docs))
         return original(table, docs)
 
-    monkeypatch.setattr(invitecls._compiled, "char_tfidf", counting)
+    monkeypatch.setattr(invitecls._compiled, "char_block", counting)
     invitecls.classify_many(["note one", "note two", "Let's connect!"], model=small_model)
     assert calls == [3]  # the template similarity reuses the character block
 

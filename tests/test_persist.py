@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import model_members, write_model_members
 
 import invitecls
 from invitecls import ModelError, ModelVersionWarning, _persist, load_model
@@ -51,21 +52,9 @@ NOTES = [
 ]
 
 
-def _members(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def _rewrite(path: Path, members: dict[str, bytes]) -> None:
-    """Write ``members`` as a model file by hand, as someone forging one would."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-
-
 def _forge(path: Path, *, rehash: bool = True, **changes: Any) -> None:
     """Change members and metadata fields of a model file, with matching hashes (whoever forges one can)."""
-    members = _members(path)
+    members = model_members(path)
     metadata = json.loads(members["metadata.json"])
     for name in [n for n in changes if "." in n]:
         data = changes.pop(name)
@@ -80,22 +69,7 @@ def _forge(path: Path, *, rehash: bool = True, **changes: Any) -> None:
                 metadata[key] = hashlib.sha256(members[name]).hexdigest()
     metadata.update(changes)
     members["metadata.json"] = json.dumps(metadata).encode()
-    _rewrite(path, members)
-
-
-@pytest.fixture(scope="module")
-def saved_once(tmp_path_factory: pytest.TempPathFactory, small_model) -> bytes:
-    path = tmp_path_factory.mktemp("saved") / "model.joblib"
-    small_model.save(path)
-    return path.read_bytes()
-
-
-@pytest.fixture
-def saved(tmp_path: Path, saved_once: bytes) -> Path:
-    """``small_model`` saved, in a folder of its own."""
-    path = tmp_path / "model.joblib"
-    path.write_bytes(saved_once)
-    return path
+    write_model_members(path, members)
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +90,10 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     members = _persist._members
     cache: dict[tuple[int, str], Any] = {}
 
-    def cached(model: Any, serialization: str, name: str) -> Any:
+    def cached(model: Any, serialization: str, name: str, info: Any) -> Any:
         key = (id(model), serialization)
         if key not in cache:
-            cache[key] = members(model, serialization, name)
+            cache[key] = members(model, serialization, name, info)
         return cache[key]
 
     monkeypatch.setattr(_persist, "_members", cached)
@@ -159,18 +133,55 @@ def test_metadata_records_what_it_should(saved: Path, small_model) -> None:
     assert set(meta["versions"]) >= {"invitecls", "scikit-learn", "numpy", "python"}
     assert meta["labels"] == ["genuine", "spam"]
     assert meta["thresholds"]["label"] == small_model.threshold_
-    assert meta["model_sha256"] == hashlib.sha256(_members(saved)["estimator.joblib"]).hexdigest()
+    assert meta["model_sha256"] == hashlib.sha256(model_members(saved)["estimator.joblib"]).hexdigest()
     assert meta["created"].endswith("+00:00")
     assert "macro_f1" in meta["metrics"]["cross_validation"]
-    assert load_model(saved, trusted=True).metadata_["model_sha256"] == meta["model_sha256"]
+    # Saved without a training report: the model's own cross-validation, nothing on what it was trained on.
+    assert meta["training_data"] == {} and meta["report"] is None and meta["base"] is None
+    assert meta["metrics"]["cross_validation"] == small_model.cv_scores_
+
+
+def test_loading_sets_no_attribute_outside_fit(saved: Path, small_model) -> None:
+    # scikit-learn's convention: fitted attributes (a trailing underscore) come from fit alone.
+    loaded = load_model(saved, trusted=True)
+    fitted = {k for k in vars(small_model) if k.endswith("_")}
+    assert {k for k in vars(loaded) if k.endswith("_")} == fitted
+    assert not {"metadata_", "training_info_"} & fitted
+
+
+def test_a_model_pickled_with_attributes_set_outside_fit_loads_without_them(small_model) -> None:
+    # invitecls 0.1 set training_info_ in train() and metadata_ in load_model(): the shipped model's pickle has one.
+    import copy
+    import pickle
+
+    old = copy.copy(small_model)
+    old.training_info_ = {"data": {"rows": 1}}
+    old.metadata_ = {"labels": ["genuine", "spam"]}
+    loaded = pickle.loads(pickle.dumps(old))
+    assert not hasattr(loaded, "training_info_") and not hasattr(loaded, "metadata_")
+    np.testing.assert_array_equal(loaded.coef_, small_model.coef_)
+
+
+def test_training_info_is_written_into_the_metadata(tmp_path: Path, small_model) -> None:
+    info = {
+        "data": {"file": "mine.csv", "rows": 40},
+        "base": {"name": "corpus", "rows": 100, "sha256": None},
+        "weight": 2.5,
+        "metrics": {"cross_validation": {"macro_f1": 0.5}},
+        "report": {"sentence": "The new model is better."},
+    }
+    path = save_model(small_model, tmp_path / "model.joblib", training_info=info)
+    meta = read_metadata(path)
+    assert meta["training_data"] == info["data"] and meta["base"] == info["base"] and meta["weight"] == 2.5
+    assert meta["report"] == info["report"] and meta["metrics"]["cross_validation"] == {"macro_f1": 0.5}
 
 
 def test_a_changed_member_is_refused_before_unpickling(saved: Path) -> None:
-    members = _members(saved)
+    members = model_members(saved)
     data = bytearray(members["estimator.joblib"])
     data[len(data) // 2] ^= 0xFF
     members["estimator.joblib"] = bytes(data)
-    _rewrite(saved, members)  # a consistent zip: only the sha256 in the metadata tells
+    write_model_members(saved, members)  # a consistent zip: only the sha256 in the metadata tells
     with pytest.raises(ModelError, match="does not match its metadata"):
         load_model(saved, trusted=True)
 
@@ -190,9 +201,9 @@ def test_missing_or_unknown_metadata_is_refused(saved: Path) -> None:
     _forge(saved, format_version=99)
     with pytest.raises(ModelError, match="unknown model format version 99"):
         load_model(saved, trusted=True)
-    members = _members(saved)
+    members = model_members(saved)
     del members["metadata.json"]
-    _rewrite(saved, members)
+    write_model_members(saved, members)
     with pytest.raises(ModelError, match="not an invitecls model file"):
         load_compiled(saved)
 
@@ -266,7 +277,7 @@ def test_a_forged_compiled_model_is_one_clear_error(saved: Path, small_model, ch
 
 
 def test_an_array_claiming_more_than_the_file_holds_is_refused_before_it_is_allocated(saved: Path) -> None:
-    members = _members(saved)
+    members = model_members(saved)
     with zipfile.ZipFile(io.BytesIO(members["compiled.npz"])) as npz:
         arrays = {name: npz.read(name) for name in npz.namelist()}
     header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000,), }"
@@ -342,7 +353,7 @@ def test_the_compiled_form_is_checked_and_needs_no_pickle(saved: Path, small_mod
     np.testing.assert_array_equal(
         compiled.predict_proba(compiled.transform(batch)[0]), small_model.predict_proba(NOTES)
     )
-    with np.load(io.BytesIO(_members(saved)["compiled.npz"]), allow_pickle=False) as archive:
+    with np.load(io.BytesIO(model_members(saved)["compiled.npz"]), allow_pickle=False) as archive:
         assert all(archive[key].dtype != object for key in archive.files)
     _forge(saved, rehash=False, **{"compiled.npz": _npz(small_model, threshold=0.01)})
     with pytest.raises(ModelError, match="does not match its metadata"):
@@ -677,7 +688,7 @@ def test_a_three_file_model_is_refused_with_the_command_that_converts_it(tmp_pat
     assert _persist._main(["upgrade", str(path)]) == 0
     assert capsys.readouterr().out == f"{path}: one file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.joblib"]
-    assert _members(path)["estimator.joblib"] == pickle_bytes  # repacked, not re-pickled
+    assert model_members(path)["estimator.joblib"] == pickle_bytes  # repacked, not re-pickled
     assert _which(path, old, new) == "old"
     assert _persist._main(["upgrade", str(path)]) == 0  # already one file: nothing to do
 
@@ -734,10 +745,13 @@ def test_skops_refuses_types_it_does_not_trust(tmp_path: Path, small_model) -> N
 def test_the_shipped_model_matches_the_installed_scikit_learn(shipped) -> None:
     import sklearn
 
-    saved = shipped.metadata_["versions"]["scikit-learn"]
+    meta = invitecls.read_metadata()  # None: the shipped model's
+    saved = meta["versions"]["scikit-learn"]
     assert saved.split(".")[:2] == sklearn.__version__.split(".")[:2]
-    assert shipped.metadata_["default_task"] is True
-    assert shipped.metadata_["training_data"]["split"] == "train"
+    assert meta["default_task"] is True
+    assert meta["training_data"]["split"] == "train"
+    assert meta["thresholds"]["label"] == shipped.threshold_
+    assert not hasattr(shipped, "metadata_") and not hasattr(shipped, "training_info_")
 
 
 # ------------------------------------------------------------------ the command line

@@ -22,11 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import model_members, write_model_members
 
 import invitecls
 from invitecls import ModelError, load_model
@@ -45,50 +44,26 @@ class _Touch:
         return (Path.touch, (self.path,))
 
 
-def _rewrite(model: Path, change: Callable[[dict[str, bytes]], None]) -> None:
-    """Change the members of a model file (a zip archive) by hand, as someone forging one would."""
-    with zipfile.ZipFile(model) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    change(members)
-    with zipfile.ZipFile(model, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-
-
-@pytest.fixture(scope="module")
-def saved_small_model(tmp_path_factory: pytest.TempPathFactory, small_model) -> bytes:
-    """The small model's file, saved once (saving compresses the estimator: most of a second)."""
-    path = tmp_path_factory.mktemp("saved") / "model.joblib"
-    small_model.save(path)
-    return path.read_bytes()
-
-
 @pytest.fixture
-def planted(tmp_path: Path, saved_small_model: bytes) -> tuple[Path, Path]:
+def planted(saved: Path) -> tuple[Path, Path]:
     """A model whose estimator is a payload with a forged, matching hash; and the marker path."""
-    model = tmp_path / "model.joblib"
-    model.write_bytes(saved_small_model)
-    marker = tmp_path / "code-ran"
-
-    def plant(members: dict[str, bytes]) -> None:
-        members["estimator.joblib"] = pickle.dumps(_Touch(marker))
-        meta = json.loads(members["metadata.json"])
-        meta["model_sha256"] = hashlib.sha256(members["estimator.joblib"]).hexdigest()
-        members["metadata.json"] = json.dumps(meta).encode()
-
-    _rewrite(model, plant)
-    return model, marker
+    marker = saved.parent / "code-ran"
+    members = model_members(saved)
+    members["estimator.joblib"] = pickle.dumps(_Touch(marker))
+    meta = json.loads(members["metadata.json"])
+    meta["model_sha256"] = hashlib.sha256(members["estimator.joblib"]).hexdigest()
+    members["metadata.json"] = json.dumps(meta).encode()
+    write_model_members(saved, members)
+    return saved, marker
 
 
 def _rename_compiled(model: Path, name: str | None) -> None:
     """Rename the compiled member (None: remove it)."""
-
-    def rename(members: dict[str, bytes]) -> None:
-        data = members.pop("compiled.npz")
-        if name is not None:
-            members[name] = data
-
-    _rewrite(model, rename)
+    members = model_members(model)
+    data = members.pop("compiled.npz")
+    if name is not None:
+        members[name] = data
+    write_model_members(model, members)
 
 
 def test_the_payload_would_run_if_unpickled(planted) -> None:

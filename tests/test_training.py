@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import doctest
 import io
 import logging
 from pathlib import Path
@@ -19,7 +18,6 @@ import pytest
 from sklearn.metrics import f1_score
 
 import invitecls
-import invitecls._compare
 import invitecls._training
 from invitecls._cli import _stages, main
 from invitecls._compare import compare
@@ -27,12 +25,6 @@ from invitecls._training import check_replacement, default_weight, refusals, tra
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "example_my_labels.csv"
-
-
-@pytest.mark.parametrize("module", [invitecls._compare, invitecls._training])
-def test_the_examples_in_the_docstrings_run(module) -> None:
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------ the comparison
@@ -180,13 +172,13 @@ def own_with_overlap(small_base, mine40: Path) -> invitecls.LabeledData:
 
 @pytest.fixture(scope="module")
 def trained(own_with_overlap, small_base) -> invitecls._training.Training:
-    return train_with_report(own_with_overlap, base=small_base, params={"cv": 2})
+    return train_with_report(own_with_overlap, base=small_base, cv=2)
 
 
 def test_train_on_a_base_weights_ones_own_notes_and_reports_on_them(trained, own_with_overlap, small_base) -> None:
     own = own_with_overlap
     # The note that is also in the base, labelled otherwise, left it: one's own label wins.
-    info = trained.model.training_info_
+    info = trained.info
     note = (own.messages[-1], own.mutual_connections[-1])
     same = sum(1 for n in zip(small_base.messages, small_base.mutual_connections) if n == note)
     assert same >= 1
@@ -199,8 +191,23 @@ def test_train_on_a_base_weights_ones_own_notes_and_reports_on_them(trained, own
     assert trained.own_flagged is not None and len(trained.own_flagged) == len(own)
     assert trained.report.sentence.startswith("The new model")
     # The model saw the weighted notes: it is a different model from the unweighted one.
-    unweighted = train_with_report(own, base=small_base, weight=1.0, params={"cv": 2}).model
+    unweighted = train_with_report(own, base=small_base, weight=1.0, cv=2).model
     assert not np.allclose(unweighted.coef_, trained.model.coef_)
+
+
+def test_the_report_is_saved_with_the_model_and_not_set_on_it(trained, tmp_path: Path) -> None:
+    # Fitted attributes come from fit alone: the report is in the result and, once saved, in the metadata.
+    assert not hasattr(trained.model, "training_info_")
+    path = trained.save(tmp_path / "mine.joblib")
+    meta = invitecls.read_metadata(path)
+    assert meta["training_data"] == trained.info["data"] and meta["training_data"]["rows"] == len(trained.own)
+    assert meta["base"] == trained.info["base"] and meta["weight"] == trained.report.weight
+    assert meta["report"]["sentence"] == trained.report.sentence
+    assert meta["report"]["comparison"]["n"] == trained.report.comparison.n
+    assert meta["metrics"]["cross_validation"] == trained.model.cv_scores_
+    # Saved without it, the model records its own cross-validation only.
+    trained.model.save(tmp_path / "bare.joblib")
+    assert invitecls.read_metadata(tmp_path / "bare.joblib")["report"] is None
 
 
 def test_own_labels_alone_need_20_of_each_class_but_not_on_a_base(tmp_path: Path, small_base) -> None:
@@ -208,7 +215,7 @@ def test_own_labels_alone_need_20_of_each_class_but_not_on_a_base(tmp_path: Path
     path.write_text("message,label\n" + "".join(f"note {i},{'spam' if i % 2 else 'genuine'}\n" for i in range(12)))
     with pytest.raises(invitecls.DataError, match="training needs at least 20"):
         train_with_report(path, base=None)
-    trained = train_with_report(path, base=small_base, params={"cv": 2})
+    trained = train_with_report(path, base=small_base, cv=2)
     assert trained.report.n_own == 12
     assert any("too few labels" in w for w in trained.report.warnings)
 
@@ -216,7 +223,7 @@ def test_own_labels_alone_need_20_of_each_class_but_not_on_a_base(tmp_path: Path
 def test_a_label_set_other_than_spam_and_genuine_trains_on_the_file_alone(small_base) -> None:
     kinds = small_base.subset(range(300))
     kinds = dataclasses.replace(kinds, labels=["colleague" if i % 2 else "pitch" for i in range(300)])
-    trained = train_with_report(kinds, params={"cv": 2})
+    trained = train_with_report(kinds, cv=2)
     assert trained.report.n_base == 0 and trained.report.base.startswith("none")
     assert trained.report.comparison is None
 
@@ -241,7 +248,7 @@ class _Terminal(io.StringIO):
 def test_training_shows_its_stages_on_a_terminal_unless_quiet_and_warns_without_a_base(mine40: Path) -> None:
     shown, hidden, piped = _Terminal(), _Terminal(), io.StringIO()
     with _stages(quiet=False, stream=shown):
-        trained = train_with_report(mine40, base=None, params={"cv": 2})
+        trained = train_with_report(mine40, base=None, cv=2)
     for quiet, stream in ((True, hidden), (False, piped)):
         with _stages(quiet=quiet, stream=stream):
             logging.getLogger("invitecls").info("fold 1 of 2")
@@ -258,7 +265,7 @@ def test_training_shows_its_stages_on_a_terminal_unless_quiet_and_warns_without_
     # Trained on 40 notes alone, the model is worse than the shipped one on the general task: it says so.
     assert trained.report.n_base == 0 and trained.report.base == "none"
     assert any("worse than the shipped one on the corpus's test split in" in w for w in trained.report.warnings)
-    assert trained.model.training_info_["report"]["warnings"] == list(trained.report.warnings)
+    assert trained.info["report"]["warnings"] == list(trained.report.warnings)
 
 
 # ------------------------------------------------------------ the command line, the done criteria

@@ -1,0 +1,212 @@
+"""The one prediction path: the numpy TF-IDF equals scikit-learn's on any text; reasons wait until read."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from invitecls import _explain, classify, classify_many
+from invitecls._api import _resolve
+from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
+from invitecls._fast import char_tfidf, word_tfidf
+from invitecls._prepare import DENSE_NAMES, dense_features, prepare
+
+# Fixed examples, no database: the same couple of seconds on every run.
+SETTINGS = settings(
+    max_examples=60, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+# Pieces that normalisation and the n-gram windows must survive: odd characters,
+# long runs, emoji (joined, flagged, skin-toned), combining marks, every kind of
+# space, controls and NUL, look-alike letters, and plain words the vocabulary knows.
+PIECES = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
+    st.text(alphabet=st.characters(categories=["Mn", "Me", "Cf", "Zs", "Cc"]), max_size=8),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "\t\n\r\u3000\u00a0\u2028",
+            "e\u0301",
+            "\u0410\u0412\u0421",  # Cyrillic look-alikes of "ABC"
+            "👩‍💻",
+            "🇩🇰",
+            "👍🏽",
+            "🙂" * 40,
+            "a" * 300,
+            "ha" * 120,
+            "!!!???",
+            "https://example.com/x?y=1",
+            "Hi Anders, I'd like to connect with you on LinkedIn.",
+            "Great meeting you at PyData Berlin! Could I ask about your talk?",
+            "We help CFOs cut close time by 40%. 15 minutes next week?",
+        ]
+    ),
+)
+NOTES = st.lists(PIECES, max_size=6).map("".join)
+BATCHES = st.lists(NOTES, min_size=1, max_size=5)
+
+
+@pytest.fixture(scope="module")
+def reference(shipped):
+    """The shipped model's scikit-learn vectorizers (the reference) and the fast path's tables."""
+    features = shipped.features_
+    words, chars = features._fast_tables()
+    return features.word_vectorizer_, features.char_vectorizer_, words, chars
+
+
+def same_matrix(fast, slow) -> None:
+    np.testing.assert_array_equal(fast.indptr, slow.indptr)
+    np.testing.assert_array_equal(fast.indices, slow.indices)
+    np.testing.assert_array_equal(fast.data, slow.data)
+
+
+@SETTINGS
+@given(BATCHES)
+def test_the_fast_tfidf_equals_scikit_learns_on_any_text(reference, notes: list[str]) -> None:
+    word_vectorizer, char_vectorizer, words, chars = reference
+    batch = prepare(notes, np.full(len(notes), np.nan))
+    # What the fast path relies on: normalisation leaves no NUL (the separator
+    # of a batch) and no run of whitespace (which scikit-learn would fold).
+    assert not any("\x00" in text or "  " in text or text != " ".join(text.split()) for text in batch.canon)
+    same_matrix(char_tfidf(chars, batch.canon), char_vectorizer.transform(batch.canon))
+    same_matrix(word_tfidf(words, batch.stems), word_vectorizer.transform(batch.stems))
+    # One note alone takes the same path as a batch, and gets the same row.
+    for i in range(len(notes)):
+        same_matrix(char_tfidf(chars, batch.canon[i : i + 1]), char_vectorizer.transform(batch.canon[i : i + 1]))
+
+
+@SETTINGS
+@given(BATCHES)
+def test_the_cues_matched_while_preparing_are_cue_counts(notes: list[str]) -> None:
+    batch = prepare(notes, np.zeros(len(notes)))
+    np.testing.assert_array_equal(batch.cues, cue_counts(batch.canon))
+
+
+def test_no_n_gram_runs_across_two_notes_of_a_batch(reference) -> None:
+    _, char_vectorizer, _, chars = reference
+    # Joined, the halves would spell n-grams of the vocabulary ("ell", "llo", "lo ").
+    notes = ["hel", "lo there", "connect with yo", "u on linkedin"]
+    assert {"llo", "you", "u o"} <= set(char_vectorizer.vocabulary_)
+    same_matrix(char_tfidf(chars, notes), char_vectorizer.transform(notes))
+
+
+def test_an_empty_batch_and_empty_notes(reference) -> None:
+    word_vectorizer, char_vectorizer, words, chars = reference
+    assert char_tfidf(chars, []).shape == (0, chars.n_features) and word_tfidf(words, []).nnz == 0
+    for notes in ([""], ["", "", "hi"], ["ab"]):
+        same_matrix(char_tfidf(chars, notes), char_vectorizer.transform(notes))
+        stems = [n.split() for n in notes]
+        same_matrix(word_tfidf(words, stems), word_vectorizer.transform(stems))
+
+
+# ------------------------------------------------------------ reasons
+
+
+NOTE = "We help CFOs cut close time by 40%. 15 minutes next week?"
+
+
+@pytest.fixture
+def explained(monkeypatch):
+    """Count the chunks explained."""
+    calls = []
+    real = _explain.reasons_of
+
+    def counting(evidence):
+        calls.append(len(evidence))
+        return real(evidence)
+
+    monkeypatch.setattr(_explain, "reasons_of", counting)
+    return calls
+
+
+def test_reasons_are_explained_when_first_read_once_per_chunk(explained) -> None:
+    predictions = classify_many([NOTE, "hi", ""] * 3, [0, None, 5] * 3)
+    assert explained == []  # classified, nothing explained yet
+    first = predictions[4].reasons
+    assert explained == [9]  # the whole chunk at once
+    assert [p.reasons for p in predictions] and explained == [9]
+    assert first is predictions[4].reasons and first == classify("hi", None).reasons
+    assert classify_many([NOTE], reasons=False)[0].reasons == () and explained == [9, 1]
+
+
+def test_reasons_read_late_are_the_reasons_read_at_once(explained) -> None:
+    notes, counts = [NOTE, "hi", "", "Great talk at PyData!"], [0, None, 5, 2]
+    late = classify_many(notes, counts)
+    eager = [classify(n, c) for n, c in zip(notes, counts)]
+    for prediction in eager:
+        assert prediction.reasons  # read at once
+    assert late == eager
+    assert [p.to_dict() for p in late] == [p.to_dict() for p in eager]
+    # And both are what explaining the batch in one go gives.
+    model = _resolve(None)
+    batch = prepare(notes, np.array([np.nan if c is None else c for c in counts], dtype=float))
+    features = model.features(batch)
+    labels = model.labels(model.predict_proba(features.matrix))
+    assert _explain.explain(model, features, labels, batch) == [p.reasons for p in late]
+
+
+def test_reasons_read_from_many_threads_are_explained_once(explained) -> None:
+    predictions = classify_many([NOTE, "hi", "Great talk at PyData!"] * 50)
+    start = threading.Barrier(8)
+    seen: list[list[tuple[str, ...]]] = []
+
+    def read() -> None:
+        start.wait()
+        seen.append([p.reasons for p in predictions])
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert explained == [150]
+    assert all(all(a is b for a, b in zip(reasons, seen[0])) for reasons in seen)
+
+
+def test_a_prediction_pickles_copies_and_replaces_with_its_reasons(explained) -> None:
+    prediction = classify(NOTE, 0)
+    restored = pickle.loads(pickle.dumps(prediction))
+    assert explained == [1]  # pickling reads the reasons: what travels is plain data
+    assert restored == prediction and restored.reasons == prediction.reasons and restored.reasons
+    assert copy.copy(prediction).reasons is prediction.reasons
+    assert dataclasses.replace(prediction, reasons=()).reasons == ()
+    assert dataclasses.asdict(prediction)["reasons"] == prediction.reasons
+    assert "reasons=(" in repr(classify("hi", 3))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        prediction.reasons = ()  # type: ignore[misc]
+
+
+def test_an_explained_chunk_lets_go_of_its_evidence() -> None:
+    prediction = classify(NOTE, 0)
+    pending = type(prediction).reasons.slot.__get__(prediction)  # the stored value, unread
+    assert pending.chunk._evidence is not None
+    assert prediction.reasons
+    assert pending.chunk._evidence is None
+    assert type(prediction).reasons.slot.__get__(prediction) is prediction.reasons  # no longer tied to the chunk
+
+
+# ------------------------------------------------------------- pitches
+
+
+def test_the_two_pitch_sets_differ_by_scam_stories_only_and_on_purpose() -> None:
+    """The model's pitch feature was fitted without scam stories; the export's evidence counts them."""
+    from invitecls._history import PITCH_CONCEPTS as HISTORY_PITCH
+    from invitecls._history import is_pitch
+
+    assert HISTORY_PITCH == PITCH_CONCEPTS == (*PITCH_FEATURE_CONCEPTS, "scam_story")
+    # A scam story beside a shared context: a pitch for the evidence, no pitch for the feature.
+    note = "We met at the PyData conference. I write about the dormant account of a late client with your surname."
+    batch = prepare([note], np.array([np.nan]))
+    found = {name for name, value in zip(CUE_NAMES, batch.cues[0]) if value}
+    assert found == {"event", "past_interaction", "scam_story"}
+    assert is_pitch(note)
+    assert dense_features(batch, np.zeros(1))[0, DENSE_NAMES.index("pitch_x_context")] == 0.0
