@@ -258,6 +258,7 @@ def balanced_spam_share(rows: list[dict[str, str]], phrase: str) -> tuple[int, f
     return sum(hits.values()), spam / (spam + genuine) if spam + genuine else 0.5
 
 
+@pytest.mark.slow  # seconds: the quick suite must stay under 2 minutes
 def test_no_generator_material_is_a_fingerprint_of_one_label(rows) -> None:
     # A connector or a merge-field company name that the generator puts only
     # into spam rows would let the model learn the generator, not the guide.

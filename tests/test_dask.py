@@ -25,6 +25,7 @@ def client():
 
 
 # The graph holds the test's 2,000 notes (from_pandas) and the model once; dask warns above 10 MB.
+@pytest.mark.slow  # seconds: the quick suite must stay under 2 minutes
 @pytest.mark.filterwarnings("ignore:Sending large graph")
 def test_results_equal_classify_many(client, corpus) -> None:
     from invitecls.dask import classify_dataframe

@@ -159,6 +159,7 @@ def test_cli_triage(tmp_path: Path, capsys) -> None:
     assert "Hello Tom, why connect?" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # seconds: the quick suite must stay under 2 minutes
 def test_triage_streams_with_flat_memory(tmp_path: Path, monkeypatch) -> None:
     """Memory does not grow with the number of invitations (it is a stream)."""
     import invitecls._triage

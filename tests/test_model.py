@@ -136,6 +136,7 @@ def test_multiclass_on_kind(small_train) -> None:
     assert all(p.label in model.classes_ for p in predictions)
 
 
+@pytest.mark.slow  # seconds: the quick suite must stay under 2 minutes
 def test_thresholds_are_ordered_and_meet_the_target(notes) -> None:
     X, y, groups = notes
     model = InviteClassifier(cv=3, max_genuine_flagged=0.05).fit(X, y, groups=groups)

@@ -114,6 +114,7 @@ def test_the_command_line_refuses_in_one_line(planted, command: str, capsys) -> 
     assert not marker.exists()
 
 
+@pytest.mark.slow  # seconds: the quick suite must stay under 2 minutes
 def test_the_replace_guard_reads_the_compiled_form(planted, tmp_path: Path, capsys) -> None:
     model, marker = planted
     labels = ROOT / "data" / "example_my_labels.csv"
