@@ -55,9 +55,9 @@ _WHERE = {
     "train_with_report": "invitecls._training",
     "Training": "invitecls._training",
     "TrainingReport": "invitecls._training",
-    "evaluate": "invitecls._api",
-    "Evaluation": "invitecls._api",
-    "load_corpus": "invitecls._api",
+    "evaluate": "invitecls._evaluation",
+    "Evaluation": "invitecls._evaluation",
+    "load_corpus": "invitecls._evaluation",
     "load_model": "invitecls._persist",
     "save_model": "invitecls._persist",
     "read_metadata": "invitecls._persist",
@@ -75,16 +75,8 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
-    from invitecls._api import (
-        Evaluation,
-        Prediction,
-        classify,
-        classify_many,
-        classify_stream,
-        default_model,
-        evaluate,
-        load_corpus,
-    )
+    from invitecls._api import Prediction, classify, classify_many, classify_stream, default_model
+    from invitecls._evaluation import Evaluation, evaluate, load_corpus
     from invitecls._features import InviteFeatures
     from invitecls._io import DataError, LabeledData, read_labeled
     from invitecls._model import InviteClassifier

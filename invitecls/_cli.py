@@ -246,7 +246,7 @@ def _stages(*, quiet: bool, stream: TextIO | None = None) -> Iterator[None]:
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    from invitecls._api import evaluate
+    from invitecls._evaluation import evaluate
 
     report = evaluate(args.data, model=args.model, label_column=args.label_column, split=args.split)
     if len(report.splits) > 1:

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from invitecls._api import ModelLike, load_corpus, score_notes
+from invitecls._api import ModelLike
 from invitecls._compare import Comparison, compare
+from invitecls._evaluation import load_corpus, score_notes
 from invitecls._io import DataError, LabeledData, read_labeled, training_problems
 from invitecls._normalize import normalize_one
 
