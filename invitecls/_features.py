@@ -136,10 +136,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    An empty note (no note, or nothing left once normalised) adds no n-gram to
-    either vocabulary. It still counts among the notes of the IDF weights and
-    of a fractional ``min_df``, as in scikit-learn's ``TfidfVectorizer``
-    fitted on the same notes. Fitting needs at least one note with text.
+    An empty note (no note, or nothing left once normalised) is fitted on as
+    the placeholder word ``_empty_``, so its n-grams are in both vocabularies;
+    every other note is fitted on as scikit-learn's ``TfidfVectorizer`` would
+    be. Fitting needs at least one note with text.
 
     Examples
     --------
@@ -229,10 +229,13 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
             dtype=np.float64,
             **common,  # type: ignore[arg-type]
         )
-        # Empty notes are fitted on as they are: they add no n-gram, and count
-        # among the notes of the IDF weights, as in scikit-learn.
-        _fit_vocabulary(self.word_vectorizer_, batch.stems, "word", self.min_df_)
-        _fit_vocabulary(self.char_vectorizer_, batch.canon, "character", self.min_df_)
+        # An empty note is fitted on as a placeholder word, as the shipped model
+        # was: its few n-grams ("emp", "mpt"…) change no prediction of a note
+        # with text, and dropping them would change the shipped model, whose
+        # training command must reproduce it (a test retrains it). Drop the
+        # placeholder with the next retraining of the shipped model.
+        _fit_vocabulary(self.word_vectorizer_, [s or [_EMPTY] for s in batch.stems], "word", self.min_df_)
+        _fit_vocabulary(self.char_vectorizer_, [c or _EMPTY for c in batch.canon], "character", self.min_df_)
         # The pruned-term sets can be large and are only kept for inspection.
         self.word_vectorizer_.stop_words_ = None
         self.char_vectorizer_.stop_words_ = None
@@ -345,6 +348,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "template_matrix_")
         blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
         return np.asarray(blocks, dtype=object)
+
+
+#: What an empty note is fitted on (see ``InviteFeatures``'s Notes).
+_EMPTY = "_empty_"
 
 
 def _fit_vocabulary(vectorizer: TfidfVectorizer, notes: list[Any], block: str, min_df: float) -> None:
