@@ -136,10 +136,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    An empty note (no note, or nothing left once normalised) is fitted on as
-    the placeholder word ``_empty_``, so its n-grams are in both vocabularies;
-    every other note is fitted on as scikit-learn's ``TfidfVectorizer`` would
-    be. Fitting needs at least one note with text.
+    The n-gram vocabularies and their idf are those scikit-learn's
+    ``TfidfVectorizer`` learns from the notes with text; an empty note (no
+    note, or nothing left once normalised) has no n-gram and is read by the
+    template and count features. Fitting needs at least one note with text.
 
     Examples
     --------
@@ -229,13 +229,10 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
             dtype=np.float64,
             **common,  # type: ignore[arg-type]
         )
-        # An empty note is fitted on as a placeholder word, as the shipped model
-        # was: its few n-grams ("emp", "mpt"…) change no prediction of a note
-        # with text, and dropping them would change the shipped model, whose
-        # training command must reproduce it (a test retrains it). Drop the
-        # placeholder with the next retraining of the shipped model.
-        _fit_vocabulary(self.word_vectorizer_, [s or [_EMPTY] for s in batch.stems], "word", self.min_df_)
-        _fit_vocabulary(self.char_vectorizer_, [c or _EMPTY for c in batch.canon], "character", self.min_df_)
+        # An empty note has no n-gram to learn: the vocabularies and their idf
+        # are scikit-learn's on the notes with text.
+        _fit_vocabulary(self.word_vectorizer_, [s for s in batch.stems if s], "word", self.min_df_)
+        _fit_vocabulary(self.char_vectorizer_, [c for c in batch.canon if c], "character", self.min_df_)
         # The pruned-term sets can be large and are only kept for inspection.
         self.word_vectorizer_.stop_words_ = None
         self.char_vectorizer_.stop_words_ = None
@@ -348,10 +345,6 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "template_matrix_")
         blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
         return np.asarray(blocks, dtype=object)
-
-
-#: What an empty note is fitted on (see ``InviteFeatures``'s Notes).
-_EMPTY = "_empty_"
 
 
 def _fit_vocabulary(vectorizer: TfidfVectorizer, notes: list[Any], block: str, min_df: float) -> None:

@@ -377,6 +377,10 @@ def _combined(
     return base.X + own.X, base.labels + own.labels, _groups(base, "base") + own_groups, weights
 
 
+#: The base's name when the data is the shipped corpus's own file.
+_SHIPPED_CORPUS = "none (the data is the shipped corpus itself)"
+
+
 def _resolve_base(base: BaseLike, own: LabeledData, default_task: bool) -> tuple[LabeledData | None, str]:
     """The base notes and how to name them."""
     if base is None or base == "none":
@@ -388,7 +392,7 @@ def _resolve_base(base: BaseLike, own: LabeledData, default_task: bool) -> tuple
             return None, "none (the corpus's labels are spam and genuine)"
         corpus = load_corpus(split="train")
         if corpus.sha256 == own.sha256:
-            return None, "none (the data is the shipped corpus itself)"
+            return None, _SHIPPED_CORPUS
         return corpus, "corpus"
     labeled = read_labeled(base, for_training=False, labels=sorted(set(own.labels)))
     return labeled, Path(base).name
@@ -422,6 +426,12 @@ def _report(
     weight: float,
 ) -> TrainingReport:
     """The new model against the shipped one on one's own notes, in a sentence and warnings."""
+    if base_name == _SHIPPED_CORPUS:
+        # The shipped model was fitted on these very notes: its in-sample
+        # scores against the new model's out-of-fold ones would call any new
+        # model worse.
+        sentence = "No comparison with the shipped model: the data is the shipped corpus, which it was trained on."
+        return TrainingReport(base_name, n_base, len(own), weight, None, sentence)
     if own_flagged is None:
         why = "the task is not spam / genuine" if not model.is_default_task_ else "no cross-validation could run"
         return TrainingReport(base_name, n_base, len(own), weight, None, f"No report on your notes: {why}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from invitecls._cues import CUE_NAMES, cue_counts
 from invitecls._normalize import normalize_one
 from invitecls._prepare import DENSE_NAMES, dense_features, prepare
 
+ROOT = Path(__file__).resolve().parents[1]
 GENUINE_CONCEPTS = ("event", "past_interaction", "shared", "content", "referral", "purpose")
 SPAM_CONCEPTS = tuple(c for c in CUE_NAMES if c not in GENUINE_CONCEPTS)
 
@@ -37,6 +39,10 @@ def test_the_lexicon_file_lists_the_concepts_in_order() -> None:
         ("Ho letto il tuo articolo sulla logistica inversa.", "content"),
         ("Great chatting at the booth yesterday!", "past_interaction"),
         ("Olemme tavanneet messuilla viime viikolla.", "event"),
+        # Thanks for a real meeting is a past interaction; thanks for one's time is courtesy (below).
+        ("Tack för samtalet i fredags om lagerrobotarna!", "past_interaction"),
+        ("Merci pour l'échange de ce matin sur le salon VivaTech.", "past_interaction"),
+        ("Grazie per la chiacchierata di ieri al convegno.", "past_interaction"),
         ("We supply smart water meters to utilities in 40 countries.", "pitch_offer"),
         ("Zarabiaj z domu, pasywny dochód każdego dnia!", "money_scheme"),
         (
@@ -60,6 +66,21 @@ def test_a_cue_in_each_language_finds_its_concept(note: str, concept: str) -> No
 )
 def test_courtesy_alone_names_no_concept(note: str) -> None:
     assert not concepts(note) & set(GENUINE_CONCEPTS), concepts(note)
+
+
+def test_no_courtesy_of_the_corpus_material_names_a_context() -> None:
+    # Courtesy is said to anyone ("Bonne journée", "Tack för din tid!", "Thanks for your time"):
+    # a context cue that fires on it would make courtesy a reason to connect.
+    material = json.loads((ROOT / "data" / "material" / "material.json").read_text(encoding="utf-8"))["courtesy"]
+    pieces = [
+        piece.format(name="Ana", sender="Eva")
+        for parts in material.values()
+        for part in ("greetings", "openers", "closers", "signoffs")
+        for piece in parts[part]
+    ]
+    assert len(pieces) >= 1000
+    named = [(piece, concepts(piece) & set(GENUINE_CONCEPTS)) for piece in pieces]
+    assert not [item for item in named if item[1]]
 
 
 def test_each_concept_leans_the_way_the_guide_says_on_the_training_split(corpus) -> None:

@@ -4,7 +4,7 @@
 |---|---|
 | ``groups`` and ``sample_weight`` follow metadata routing in a grid search | each fit gets its fold's groups |
 | ``clone`` keeps the parameters and the requests, and nothing fitted | ``clone`` of a fitted, routed model |
-| empty notes fitted as ``_empty_``, the rest as scikit-learn would | scikit-learn's vectorizer, same notes |
+| empty notes add no n-gram, the rest fitted as scikit-learn would | scikit-learn's vectorizer, same notes |
 | no note with text, or a class of empty notes | a one-line error, or a model that works |
 """
 
@@ -96,21 +96,20 @@ NOTES = [
 ]
 
 
-def test_empty_notes_are_fitted_as_the_placeholder_and_the_rest_as_scikit_learn_would() -> None:
-    # The placeholder stays until the shipped model is retrained: its training
-    # command must reproduce it (tests/test_shipped.py).
+def test_empty_notes_add_no_n_gram_and_the_rest_are_fitted_as_scikit_learn_would() -> None:
     features = InviteFeatures(min_df=1).fit(NOTES)
     batch = prepare([m for m, _ in NOTES], np.array([np.nan if c is None else c for _, c in NOTES], dtype=float))
     assert sum(1 for text in batch.canon if not text) == 3
-    # scikit-learn's vectorizer on the same normalised notes, each empty one as "_empty_".
+    # scikit-learn's vectorizer on the same normalised notes that have text.
     reference = TfidfVectorizer(analyzer="char", ngram_range=(3, 5), lowercase=False, sublinear_tf=True).fit(
-        [text or "_empty_" for text in batch.canon]
+        [text for text in batch.canon if text]
     )
     assert features.char_vectorizer_.vocabulary_ == reference.vocabulary_
     np.testing.assert_array_equal(features.char_vectorizer_.idf_, reference.idf_)
-    assert "_empty_" in features.word_vectorizer_.vocabulary_
+    assert "_empty_" not in features.word_vectorizer_.vocabulary_
+    assert not any("emp" in term for term in features.char_vectorizer_.vocabulary_)
     # The fast path reads the same vocabularies: the same matrix as scikit-learn's transform,
-    # in which an empty note has no n-gram (the placeholder is for fitting only).
+    # in which an empty note has no n-gram.
     fast, slow = (features._transform_batch(batch, fast=f)[0] for f in (True, False))
     assert (fast != slow).nnz == 0 and fast[[0, 2, 4], : features.n_word_features_ + features.n_char_features_].nnz == 0
 

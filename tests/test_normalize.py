@@ -79,6 +79,23 @@ def test_links_and_addresses_become_placeholders() -> None:
     assert note.n_links == 4
 
 
+@pytest.mark.parametrize(
+    ("note", "expected", "n_links"),
+    [
+        # Phishing and scam domains of the corpus's countries are links too.
+        ("vahvista tilisi osoitteessa profiili-turva-pro.fi heti", "vahvista tilisi osoitteessa _url_ heti", 1),
+        ("conferma su sicurezza-profilo.it entro 24 ore", "conferma su _url_ entro 24 ore", 1),
+        ("zaloguj się: bank.pl/login", "zaloguj się _url_", 1),
+        # Two letters after a missing space are a word, not a country's domain.
+        ("Great chat.It was fun", "great chat it was fun", 0),
+        ("Hola.Es un placer", "hola es un placer", 0),
+    ],
+)
+def test_a_country_domain_is_a_link_when_it_looks_like_one(note: str, expected: str, n_links: int) -> None:
+    normalized = normalize(note)
+    assert (normalized.text, normalized.n_links) == (expected, n_links)
+
+
 def test_signals() -> None:
     note = normalize("WIN $500 A DAY!!! Really? 40% more\nDM me 🚀🚀")
     assert note.has_money and note.has_percent and note.has_question

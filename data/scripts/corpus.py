@@ -52,14 +52,14 @@ OUT = ROOT / "data" / "invitations.csv"
 CARD = ROOT / "data" / "README.md"
 SEED = 20261126
 TEST_FRACTION = 0.25
-COURTESY_SHARE = {"genuine": 0.35, "spam": 0.25}  # written notes that get a courteous twin
+COURTESY_SHARE = {"genuine": 0.7, "spam": 0.7}  # written notes that get a courteous twin
 PITCH_APPENDED_SHARE = 0.05  # genuine notes that get a pitch appended (a flip)
 HOOK_SHARE = 0.1  # pitches and scams that get a borrowed "specific" hook
-VAGUE_PER_BODY = 2  # courteous notes made from each vague body
+VAGUE_PER_BODY = 3  # courteous notes made from each vague body
 CONTEXT_PER_ITEM = 4  # courteous notes made from each specific context of the material
 NAMES = ["Anna", "Ben", "Carla", "Dev", "Emil", "Fatima", "Greta", "Hugo", "Ines", "Jakub", "Kaisa", "Leo", "Maja"]
 SENDERS = ["Alex", "Bea", "Chris", "Dana", "Erik", "Fran", "Gil", "Hana"]
-N_EMPTY = 1600  # requests without a note (about 6% of the corpus)
+N_EMPTY = 2200  # requests without a note (about 5% of the corpus)
 TEMPLATE_HOLDOUT = 0.25  # share of each language's default texts whose rows are test-only
 EVASION_SHARE = 0.14  # share of generic spam notes that get an evasion variant
 # Hard cases are over-represented in the test split: a larger share of its
