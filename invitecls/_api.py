@@ -7,17 +7,18 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from invitecls._compiled import CompiledModel
+from invitecls._compiled import CompiledModel, Features
 from invitecls._explain import DeferredReasons, gather
 from invitecls._normalize import SIGNAL_NAMES, mostly_disguised
 from invitecls._persist import load_compiled, load_model
-from invitecls._prepare import prepare
+from invitecls._prepare import Batch, prepare
 from invitecls._validation import check_message, check_mutual
 
 if TYPE_CHECKING:
@@ -400,17 +401,29 @@ def _predict_all(model: CompiledModel, texts: list[str], counts: np.ndarray, rea
     return out
 
 
+#: Up to this many notes, a chunk keeps its features until its reasons are read (a
+#: single note's features take a few kB); a larger one keeps only the few terms
+#: that explaining needs, gathered as it is classified.
+GATHER_LATE_MAX = 64
+
+
+def _deferred_reasons(model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch) -> DeferredReasons:
+    """A chunk's reasons, explained when first read."""
+    if len(batch) <= GATHER_LATE_MAX:
+        return DeferredReasons(partial(gather, model, features, labels, batch))
+    return DeferredReasons(gather(model, features, labels, batch))
+
+
 def _predict(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons: bool = True) -> list[Prediction]:
     if not texts:
         return []
     model.prepare_stems()
     batch = prepare(texts, counts)
     features = model.features(batch)
-    proba = model.predict_proba(features.matrix)
+    proba = model.predict_proba(features.assembled)
     labels = model.labels(proba)
-    actions = model.actions(batch, features.matrix, proba)
-    # Explained when first read: gather keeps the few terms that needs, not the features.
-    chunk = DeferredReasons(gather(model, features, labels, batch)) if reasons else None
+    actions = model.actions(batch, features, proba)
+    chunk = _deferred_reasons(model, features, labels, batch) if reasons else None
     classes = list(model.classes)
     class_index = {c: i for i, c in enumerate(classes)}
     templates = model.templates

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -25,8 +26,8 @@ from invitecls._fast import (
     WordTable,
     _Tfidf,
     char_block,
-    dense_tail,
     nearest_template,
+    row_sums,
     side_by_side,
     template_scores,
     templates_by_feature,
@@ -60,12 +61,17 @@ def _expit(z: np.ndarray) -> np.ndarray:
 class Features:
     """A batch's features: the matrix the model reads, and its blocks as they were before assembly."""
 
-    matrix: sp.csr_matrix
+    assembled: SparseRows  # the matrix's entries, row by row
     words: SparseRows
     chars: SparseRows
     dense: np.ndarray  # zeros included, in DENSE_NAMES order
     similarity: np.ndarray  # to the nearest template
     best: np.ndarray  # the index of that template
+
+    @cached_property
+    def matrix(self) -> sp.csr_matrix:
+        """The feature matrix as scipy's (built when first read: scoring needs only ``assembled``)."""
+        return self.assembled.to_csr()
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,12 +164,14 @@ class CompiledModel:
             object.__setattr__(self, "_templates_t", cached)  # a cache, not a field
         return cached
 
-    def decision_function(self, matrix: sp.csr_matrix) -> np.ndarray:
-        """Log-odds, as the logistic regression computes them."""
-        scores: np.ndarray = np.asarray(matrix @ self.coef.T) + self.intercept
-        return scores.reshape(-1) if scores.shape[1] == 1 else scores
+    def decision_function(self, matrix: sp.csr_matrix | SparseRows) -> np.ndarray:
+        """Log-odds, as the logistic regression computes them (to the last bit)."""
+        if len(self.coef) == 1:
+            binary: np.ndarray = row_sums(matrix, self.coef[0]) + self.intercept[0]
+            return binary
+        return np.column_stack([row_sums(matrix, coef) + b for coef, b in zip(self.coef, self.intercept)])
 
-    def predict_proba(self, matrix: sp.csr_matrix) -> np.ndarray:
+    def predict_proba(self, matrix: sp.csr_matrix | SparseRows) -> np.ndarray:
         """Class probabilities, with the logistic regression's own arithmetic."""
         decision = self.decision_function(matrix)
         if decision.ndim == 1:
@@ -185,7 +193,7 @@ class CompiledModel:
             chosen = classes[np.argmax(proba, axis=1)]
         return chosen
 
-    def actions(self, batch: Batch, matrix: sp.csr_matrix, proba: np.ndarray) -> list[str | None]:
+    def actions(self, batch: Batch, features: Features, proba: np.ndarray) -> list[str | None]:
         """``accept``, ``ask`` or ``decline`` per note (None outside the default task).
 
         Below the accept threshold a note is accepted, from the decline
@@ -213,9 +221,9 @@ class CompiledModel:
             known = batch.take(rows)
             known.mutual = np.full(len(rows), float(KNOWN_SENDER_COUNT))
             n_dense = len(DENSE_NAMES)
-            current = dense_tail(matrix, n_dense, rows)
+            current = features.dense[rows]
             # Each row's log-odds is its own sum: the same whichever other rows are computed with it.
-            logit = self.decision_function(matrix)[rows]
+            logit = self.decision_function(features.assembled)[rows]
             counterfactual = dense_features(
                 known,
                 current[:, DENSE_NAMES.index("template_similarity")],

@@ -8,10 +8,11 @@ the top ones.
 
 ``explain`` is two steps, so that the costly one can wait until someone reads
 a reason: ``gather`` weighs and ranks every note's candidates with a few
-vectorised operations (done while classifying; it keeps a few hundred bytes a
-note), and ``reasons_of`` phrases them, note by note in Python (most of the
-work). ``DeferredReasons`` runs the second step for a whole chunk the first
-time one of its notes' reasons is read.
+vectorised operations (done while classifying a large chunk; it keeps a few
+hundred bytes a note), and ``reasons_of`` phrases them, note by note in
+Python (most of the work). ``DeferredReasons`` runs the second step for a
+whole chunk the first time one of its notes' reasons is read, and the first
+too for a small chunk, whose features cost little to keep.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import math
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -276,8 +278,9 @@ class DeferredReasons:
 
     __slots__ = ("_evidence", "_lock", "_reasons")
 
-    def __init__(self, evidence: Evidence) -> None:
-        self._evidence: Evidence | None = evidence
+    def __init__(self, evidence: Evidence | Callable[[], Evidence]) -> None:
+        # Gathered already, or a call that gathers (for a chunk whose features are worth keeping until read).
+        self._evidence: Evidence | Callable[[], Evidence] | None = evidence
         self._lock = threading.Lock()
         self._reasons: list[tuple[str, ...]] | None = None
 
@@ -287,9 +290,10 @@ class DeferredReasons:
         if reasons is None:
             with self._lock:
                 if self._reasons is None:
-                    assert self._evidence is not None
-                    self._reasons = reasons_of(self._evidence)
-                    self._evidence = None  # phrased: the evidence is no longer needed
+                    evidence = self._evidence
+                    assert evidence is not None
+                    self._reasons = reasons_of(evidence if isinstance(evidence, Evidence) else evidence())
+                    self._evidence = None  # phrased: the evidence (or the features) no longer needed
                 reasons = self._reasons
         return reasons[i]
 

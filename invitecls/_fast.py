@@ -38,8 +38,8 @@ __all__ = [
     "WordTable",
     "char_block",
     "char_tfidf",
-    "dense_tail",
     "nearest_template",
+    "row_sums",
     "side_by_side",
     "template_scores",
     "templates_by_feature",
@@ -148,9 +148,22 @@ class SparseRows:
     rows: np.ndarray  # the row of each entry (what the template scores and the assembly need)
     n_columns: int
 
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Rows and columns, as a scipy matrix's."""
+        return len(self), self.n_columns
+
     def to_csr(self) -> sp.csr_matrix:
         """The block as a scipy matrix."""
-        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(len(self.indptr) - 1, self.n_columns))
+        # scipy keeps int32 indices that fit: given as int32, they are neither checked nor copied.
+        index_type = np.int32 if max(len(self), self.n_columns, len(self.data)) < 2**31 else np.int64
+        return sp.csr_matrix(
+            (self.data, self.indices.astype(index_type), self.indptr.astype(index_type)),
+            shape=self.shape,
+        )
 
 
 def templates_by_feature(template_matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -362,7 +375,7 @@ def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.
     return out
 
 
-def side_by_side(blocks: list[SparseRows], dense: np.ndarray) -> sp.csr_matrix:
+def side_by_side(blocks: list[SparseRows], dense: np.ndarray) -> SparseRows:
     """The blocks and the nonzero entries of ``dense`` side by side, as ``sp.hstack(..., format="csr")`` puts them."""
     n_rows = len(dense)
     dense_rows, dense_cols = np.nonzero(dense)
@@ -373,23 +386,23 @@ def side_by_side(blocks: list[SparseRows], dense: np.ndarray) -> sp.csr_matrix:
     # Each block runs row by row and the blocks come in column order: a stable
     # sort by row leaves every row's columns in order.
     order = rows.argsort(kind="stable")
-    # scipy keeps int32 indices that fit: given as int32, they are neither checked nor copied.
-    index_type = np.int32 if max(n_rows, offsets[-1] + dense.shape[1], len(rows)) < 2**31 else np.int64
-    indptr = np.zeros(n_rows + 1, dtype=index_type)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.bincount(rows, minlength=n_rows).cumsum(out=indptr[1:])
-    shape = (n_rows, int(offsets[-1]) + dense.shape[1])
-    return sp.csr_matrix((data[order], columns[order].astype(index_type), indptr), shape=shape)
+    n_columns = int(offsets[-1]) + dense.shape[1]
+    return SparseRows(indptr=indptr, indices=columns[order], data=data[order], rows=rows[order], n_columns=n_columns)
 
 
-def dense_tail(matrix: sp.csr_matrix, n_columns: int, rows: np.ndarray) -> np.ndarray:
-    """The last ``n_columns`` of some rows of a CSR matrix, as a dense array (no sparse slicing: it costs more)."""
-    indptr = matrix.indptr
-    starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
-    position = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    out_row = np.repeat(np.arange(len(rows)), lengths)
-    first = matrix.shape[1] - n_columns
-    column = matrix.indices[position]
-    tail = column >= first
-    out = np.zeros((len(rows), n_columns))
-    out[out_row[tail], column[tail] - first] = matrix.data[position[tail]]
-    return out
+def row_sums(matrix: SparseRows | sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+    """``matrix @ weights`` for a vector of weights, added as scipy's sparse product adds.
+
+    Each row's products are added in entry order, starting from zero, as
+    scipy's product adds them (``bincount`` adds its weights in order): the
+    same log-odds to the last bit, without building a scipy matrix for a
+    batch that only needs its scores.
+    """
+    if isinstance(matrix, SparseRows):
+        rows = matrix.rows
+    else:
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    sums: np.ndarray = np.bincount(rows, weights=matrix.data * weights[matrix.indices], minlength=matrix.shape[0])
+    return sums

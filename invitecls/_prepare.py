@@ -180,53 +180,82 @@ def log1p_counts(values: np.ndarray) -> np.ndarray:
 def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | None = None) -> np.ndarray:
     """The dense block, in ``DENSE_NAMES`` order."""
     n = len(batch)
-    m = batch.mutual
-    known = ~np.isnan(m)
-    mk = np.where(known, m, 0.0)
+    out = np.empty((n, len(DENSE_NAMES)))
+    # For one note, each numpy call costs more than its work: the columns are
+    # filled by slices, and the count's indicators come from one table lookup.
     empty = np.fromiter((not t for t in batch.canon), dtype=float, count=n)
     generic = np.maximum(similarity, empty)
-    sig = batch.signals
-    n_words = np.fromiter((len(s) for s in batch.stems), dtype=float, count=n)
-    n_chars = np.fromiter((len(t) for t in batch.canon), dtype=float, count=n)
-    # The logarithms of all counts in one lookup: for one note, a call costs more than its work.
-    counts = [mk, n_chars, n_words, *(sig[:, _SIGNAL[s]] for s in ("n_emoji", "n_exclaim", "n_numbers"))]
-    lm, log_chars, log_words, log_emoji, log_exclaim, log_numbers = log1p_counts(np.array(counts))
-    columns = [
-        similarity,
-        empty,
-        generic,
-        lm,
-        (~known).astype(float),
-        (known & (mk == 0)).astype(float),
-        (known & (mk >= 1) & (mk <= 5)).astype(float),
-        (known & (mk >= 6) & (mk <= 9)).astype(float),
-        (known & (mk >= 10) & (mk <= 49)).astype(float),
-        (known & (mk >= 50)).astype(float),
-        generic * lm,
-        generic * (known & (mk >= 10)),
-        generic * (known & (mk <= 5)),
-        generic * (~known),
-        # Lengths of the canonical text: case, extra whitespace and hidden
-        # characters must not move the score.
-        log_chars,
-        log_words,
-        log_emoji,
-        np.minimum(sig[:, _SIGNAL["n_links"]], 1.0),
-        sig[:, _SIGNAL["has_question"]],
-        log_exclaim,
-        sig[:, _SIGNAL["has_money"]],
-        sig[:, _SIGNAL["has_percent"]],
-        log_numbers,
-        np.zeros(n) if unseen is None else unseen,
-    ]
+    band = _count_bands(batch.mutual)
+    out[:, _COLUMN["template_similarity"]] = similarity
+    out[:, _COLUMN["empty"]] = empty
+    out[:, _COLUMN["generic"]] = generic
+    out[:, _COLUMN["mutual_log1p"] : _COLUMN["mutual_50_plus"] + 1] = band[:, :7]
+    out[:, _COLUMN["generic_x_mutual_log1p"] : _COLUMN["generic_x_mutual_unknown"] + 1] = (
+        generic[:, None] * band[:, _GENERIC_BY_COUNT]
+    )
+    _note_level(batch, out)
+    out[:, _COLUMN["unseen_words"]] = 0.0 if unseen is None else unseen
     cues = batch.cues
+    out[:, _COLUMN[_FIRST_CUE] : _COLUMN[_FIRST_CUE] + cues.shape[1]] = cues
     pitch = cues[:, _PITCH_INDEX].sum(axis=1)
     context = cues[:, _CONTEXT_INDEX].sum(axis=1)
     # A pitch stays a pitch when it names a shared context: the product lets
     # the model learn that a context does not excuse a pitch.
+    out[:, _COLUMN["pitch_x_context"]] = pitch * context
     # A note that names no context at all, however politely, gives no reason.
     no_context = ((context == 0) & (empty == 0)).astype(float)
+    out[:, _COLUMN["no_context"]] = no_context
     # Like a generic note, a note without a reason is judged by who sends it.
-    by_count = [no_context * (known & (mk <= 5)), no_context * (~known), no_context * (known & (mk >= 10))]
-    # One copy of all columns (np.column_stack reshapes each one: most of the time for one note).
-    return np.concatenate([np.array(columns).T, cues, np.array([pitch * context, no_context, *by_count]).T], axis=1)
+    out[:, _COLUMN["no_context_x_mutual_0_5"] :] = no_context[:, None] * band[:, _NO_CONTEXT_BY_COUNT]
+    return out
+
+
+# The count's columns: log1p of the count (0 when unknown), the guide's bands
+# (unknown, 0, 1-5, 6-9, 10-49, 50+), then "10 or more" and "5 or fewer".
+_BAND_TABLE = np.array(
+    [
+        [0, 1, 0, 0, 0, 0, 0, 0, 0],  # unknown
+        [0, 0, 1, 0, 0, 0, 0, 0, 1],  # 0
+        [0, 0, 0, 1, 0, 0, 0, 0, 1],  # 1-5
+        [0, 0, 0, 0, 1, 0, 0, 0, 0],  # 6-9
+        [0, 0, 0, 0, 0, 1, 0, 1, 0],  # 10-49
+        [0, 0, 0, 0, 0, 0, 1, 1, 0],  # 50+
+    ],
+    dtype=float,
+)
+_BAND_EDGES = np.array([0.5, 5.5, 9.5, 49.5])  # counts are whole numbers: the edges fall between them
+_GENERIC_BY_COUNT = [0, 7, 8, 1]  # generic_x_mutual_: log1p, 10_plus, 0_5, unknown
+_NO_CONTEXT_BY_COUNT = [8, 1, 7]  # no_context_x_mutual_: 0_5, unknown, 10_plus
+_COLUMN = {name: i for i, name in enumerate(DENSE_NAMES)}
+_FIRST_CUE = f"cue_{CUE_NAMES[0]}"
+
+
+def _count_bands(mutual: np.ndarray) -> np.ndarray:
+    """Each note's row of the count's columns (``_BAND_TABLE``'s)."""
+    known = ~np.isnan(mutual)
+    counts = np.where(known, mutual, 0.0)
+    table = _BAND_TABLE[np.where(known, np.searchsorted(_BAND_EDGES, counts) + 1, 0)]
+    table[:, 0] = log1p_counts(counts)
+    return table
+
+
+def _note_level(batch: Batch, out: np.ndarray) -> None:
+    """Fill the columns read from the note as written: lengths, emoji, links, punctuation, numbers, money."""
+    n = len(batch)
+    sig = batch.signals
+    n_words = np.fromiter((len(s) for s in batch.stems), dtype=float, count=n)
+    # Lengths of the canonical text: case, extra whitespace and hidden
+    # characters must not move the score.
+    n_chars = np.fromiter((len(t) for t in batch.canon), dtype=float, count=n)
+    # The logarithms of all counts in one lookup.
+    counts = np.array([n_chars, n_words, *(sig[:, _SIGNAL[s]] for s in ("n_emoji", "n_exclaim", "n_numbers"))])
+    log_chars, log_words, log_emoji, log_exclaim, log_numbers = log1p_counts(counts)
+    out[:, _COLUMN["length_log1p"]] = log_chars
+    out[:, _COLUMN["words_log1p"]] = log_words
+    out[:, _COLUMN["emoji_log1p"]] = log_emoji
+    out[:, _COLUMN["links"]] = np.minimum(sig[:, _SIGNAL["n_links"]], 1.0)
+    out[:, _COLUMN["question"]] = sig[:, _SIGNAL["has_question"]]
+    out[:, _COLUMN["exclaim_log1p"]] = log_exclaim
+    out[:, _COLUMN["money"]] = sig[:, _SIGNAL["has_money"]]
+    out[:, _COLUMN["percent"]] = sig[:, _SIGNAL["has_percent"]]
+    out[:, _COLUMN["numbers_log1p"]] = log_numbers

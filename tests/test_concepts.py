@@ -112,6 +112,38 @@ def test_no_context_marks_notes_without_a_reason_and_meets_the_count() -> None:
     assert np.array_equal(one[0], dense[0])
 
 
+def test_the_count_columns_are_the_guides_bands() -> None:
+    counts = [None, 0, 1, 5, 6, 9, 10, 49, 50, 10_000]
+    mutual = np.array([np.nan if c is None else c for c in counts])
+    batch = prepare(["Hi, I'd like to connect."] * len(counts), mutual)
+    similarity = np.linspace(0.1, 1.0, len(counts))
+    dense = dense_features(batch, similarity)
+    column = {name: dense[:, i] for i, name in enumerate(DENSE_NAMES)}
+    known = ~np.isnan(mutual)
+    m = np.where(known, mutual, 0)
+    bands = {
+        "mutual_unknown": ~known,
+        "mutual_0": known & (m == 0),
+        "mutual_1_5": known & (m >= 1) & (m <= 5),
+        "mutual_6_9": known & (m >= 6) & (m <= 9),
+        "mutual_10_49": known & (m >= 10) & (m <= 49),
+        "mutual_50_plus": known & (m >= 50),
+    }
+    for name, expected in bands.items():
+        assert column[name].tolist() == expected.astype(float).tolist(), name
+    assert column["mutual_log1p"].tolist() == np.log1p(m).tolist()
+    generic = column["generic"]
+    assert generic.tolist() == similarity.tolist()
+    assert column["generic_x_mutual_log1p"].tolist() == (generic * np.log1p(m)).tolist()
+    assert column["generic_x_mutual_10_plus"].tolist() == (generic * (known & (m >= 10))).tolist()
+    assert column["generic_x_mutual_0_5"].tolist() == (generic * (known & (m <= 5))).tolist()
+    assert column["generic_x_mutual_unknown"].tolist() == (generic * ~known).tolist()
+    no_context = column["no_context"]
+    assert no_context.tolist() == [1.0] * len(counts)
+    assert column["no_context_x_mutual_0_5"].tolist() == (known & (m <= 5)).astype(float).tolist()
+    assert column["no_context_x_mutual_10_plus"].tolist() == (known & (m >= 10)).astype(float).tolist()
+
+
 def _reference_cue_counts(canon: list[str]) -> np.ndarray:
     """The plain scan: every phrase that starts with a word is tried there, longest first."""
     from invitecls._cues import _cue_index, _cues_of_word

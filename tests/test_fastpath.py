@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from invitecls import _explain, classify, classify_many
-from invitecls._api import _resolve
+from invitecls import _api, _explain, classify, classify_many
+from invitecls._api import GATHER_LATE_MAX, _resolve
 from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
 from invitecls._fast import char_tfidf, word_tfidf
 from invitecls._prepare import DENSE_NAMES, dense_features, prepare
@@ -108,6 +108,18 @@ def test_an_empty_batch_and_empty_notes(reference) -> None:
         same_matrix(word_tfidf(words, stems), word_vectorizer.transform(stems))
 
 
+@SETTINGS
+@given(BATCHES)
+def test_log_odds_are_the_sparse_products_to_the_last_bit(shipped, notes: list[str]) -> None:
+    """Scoring adds each row's entries without building a scipy matrix, and gets scipy's sums, bit for bit."""
+    model = _resolve(None)
+    features = model.features(prepare(notes, np.full(len(notes), np.nan)))
+    log_odds = model.decision_function(features.assembled)
+    np.testing.assert_array_equal(log_odds, np.asarray(features.matrix @ model.coef.T).ravel() + model.intercept)
+    np.testing.assert_array_equal(log_odds, shipped.decision_function(notes))  # scikit-learn's own path
+    np.testing.assert_array_equal(model.decision_function(features.matrix), log_odds)
+
+
 # ------------------------------------------------------------ reasons
 
 
@@ -183,6 +195,21 @@ def test_a_prediction_pickles_copies_and_replaces_with_its_reasons(explained) ->
     assert "reasons=(" in repr(classify("hi", 3))
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.reasons = ()  # type: ignore[misc]
+
+
+def test_a_few_notes_are_weighed_when_read_a_large_chunk_as_it_is_classified(monkeypatch) -> None:
+    """A single note keeps its features until its reasons are read (cheap); a large chunk only their gist."""
+    gathered: list[int] = []
+    real = _api.gather
+    monkeypatch.setattr(
+        _api,
+        "gather",
+        lambda model, features, labels, batch: gathered.append(len(batch)) or real(model, features, labels, batch),
+    )
+    one = classify(NOTE, 0)
+    assert gathered == []
+    assert one.reasons == classify_many([NOTE] * (GATHER_LATE_MAX + 1), [0] * (GATHER_LATE_MAX + 1))[-1].reasons
+    assert gathered == [1, GATHER_LATE_MAX + 1]  # the large chunk was weighed before anything was read
 
 
 def test_an_explained_chunk_lets_go_of_its_evidence() -> None:
