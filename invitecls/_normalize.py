@@ -305,12 +305,12 @@ _EMOJI = re.compile(
 )
 _MONEY = re.compile(r"[$€£¥₹₽₩]|\b\d+(?:[.,]\d+)?\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
 _PERCENT = re.compile(r"\d\s*%|\bpercent\b|\bprozent\b|\bpour\s*cent\b|\bpor\s*ciento\b", re.I)
+_GENERIC_DOMAINS = "com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop"
 _COUNTRY_DOMAINS = "de|fr|it|es|pt|nl|be|se|dk|no|pl|fi|uk|eu|ch|at|br|mx|ie|ca|au|in|ng"
 _LINKS = re.compile(
     r"(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
     r"|(?P<url>(?:https?://|www\.)\S+"
-    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop)"
-    r"(?:/\S*)?(?!\w)"
+    rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_GENERIC_DOMAINS})(?:/\S*)?(?!\w)"
     # A country's domain is a link when its name has a hyphen or a path
     # follows ("konto-tarkistus.fi", "bank.pl/login"): its letters are words
     # too, and "great.It was" is a missing space, not a link.
@@ -342,7 +342,7 @@ _AMOUNT = re.compile(r"\d\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
 _LEET_CHAR = re.compile(r"[013457@$|]")  # a quick scan before the slower alternation below
 _LEET_ADJACENT = re.compile(r"[a-z][013457@$|]|[013457@$|][a-z]")
 _TLD = re.compile(
-    r"\.(?:com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop)(?!\w)"
+    rf"\.(?:{_GENERIC_DOMAINS})(?!\w)"
     rf"|-\w+\.(?:{_COUNTRY_DOMAINS})(?!\w)|\.(?:{_COUNTRY_DOMAINS})/"
 )
 _LEET_HINT = re.compile(
