@@ -35,7 +35,7 @@ from invitecls._fast import (
     word_block,
 )
 from invitecls._normalize import SIGNAL_NAMES, mostly_disguised
-from invitecls._prepare import DENSE_NAMES, Batch, dense_features
+from invitecls._prepare import DENSE_INDEX, DENSE_NAMES, Batch, dense_features
 from invitecls._templates import Template
 from invitecls._tokenize import seed_stems
 from invitecls._validation import AMBIGUOUS_BAND
@@ -226,8 +226,8 @@ class CompiledModel:
             logit = self.decision_function(features.assembled)[rows]
             counterfactual = dense_features(
                 known,
-                current[:, DENSE_NAMES.index("template_similarity")],
-                current[:, DENSE_NAMES.index("unseen_words")],
+                current[:, DENSE_INDEX["template_similarity"]],
+                current[:, DENSE_INDEX["unseen_words"]],
             )
             shifted = logit + (counterfactual - current) @ self.coef[0, -n_dense:]
             rests_on_count = _expit(np.asarray(shifted).reshape(-1)) < self.threshold

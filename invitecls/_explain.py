@@ -32,7 +32,7 @@ import numpy as np
 from invitecls._cues import CUE_NAMES
 from invitecls._fast import SparseRows
 from invitecls._normalize import SIGNAL_NAMES
-from invitecls._prepare import DENSE_NAMES, Batch
+from invitecls._prepare import DENSE_INDEX, DENSE_NAMES, Batch
 
 if TYPE_CHECKING:
     from invitecls._compiled import CompiledModel, Features
@@ -96,8 +96,7 @@ _CUE_WORDS = {
 _UNIT_NAMES = tuple(_UNITS)
 _ALL_UNITS = (*_UNIT_NAMES, "chars")
 _TEMPLATE_UNIT = _UNIT_NAMES.index("template")
-_DENSE_INDEX = {name: i for i, name in enumerate(DENSE_NAMES)}
-_UNIT_MEMBERS = tuple(tuple(_DENSE_INDEX[m] for m in members) for members in _UNITS.values())
+_UNIT_MEMBERS = tuple(tuple(DENSE_INDEX[m] for m in members) for members in _UNITS.values())
 # The members as a table, one row per unit, padded with the index of a column
 # of zeros (len(DENSE_NAMES)): every unit is summed in one vectorised pass.
 _MEMBER_TABLE = np.array(
@@ -316,10 +315,10 @@ def _unit_totals(model: CompiledModel, features: Features, row_class: np.ndarray
     terms = np.zeros((len(dense), len(DENSE_NAMES) + 1))  # a last column of zeros pads _MEMBER_TABLE
     terms[:, :-1] = dense * model.coef[:, -len(DENSE_NAMES) :][row_class]
     # For a request with no note at all, "generic" means "empty": say so once.
-    empty_rows = dense[:, _DENSE_INDEX["empty"]] > 0
-    terms[empty_rows, _DENSE_INDEX["empty"]] += terms[empty_rows, _DENSE_INDEX["generic"]]
-    terms[empty_rows, _DENSE_INDEX["generic"]] = 0.0
-    terms[empty_rows, _DENSE_INDEX["template_similarity"]] = 0.0
+    empty_rows = dense[:, DENSE_INDEX["empty"]] > 0
+    terms[empty_rows, DENSE_INDEX["empty"]] += terms[empty_rows, DENSE_INDEX["generic"]]
+    terms[empty_rows, DENSE_INDEX["generic"]] = 0.0
+    terms[empty_rows, DENSE_INDEX["template_similarity"]] = 0.0
     # Left to right: each unit's first members, plus its second members, and
     # so on (the padding adds 0.0, which changes no sum).
     members = terms.take(_MEMBER_TABLE.T.ravel(), axis=1).reshape(len(dense), *_MEMBER_TABLE.T.shape)

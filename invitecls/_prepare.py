@@ -28,6 +28,7 @@ from invitecls._tokenize import guess_language, stem, stemmer_name, tokenize
 __all__ = [
     "BLOCK_NAMES",
     "DENSE_BLOCKS",
+    "DENSE_INDEX",
     "DENSE_NAMES",
     "Batch",
     "dense_features",
@@ -66,6 +67,8 @@ DENSE_NAMES = (
     "no_context_x_mutual_unknown",
     "no_context_x_mutual_10_plus",
 )
+#: The column of each dense feature in the dense block.
+DENSE_INDEX = {name: i for i, name in enumerate(DENSE_NAMES)}
 #: The block of each dense feature, in ``DENSE_NAMES`` order (see ``BLOCK_NAMES``).
 DENSE_BLOCKS = tuple(
     "template"
@@ -186,27 +189,27 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
     empty = np.fromiter((not t for t in batch.canon), dtype=float, count=n)
     generic = np.maximum(similarity, empty)
     band = _count_bands(batch.mutual)
-    out[:, _COLUMN["template_similarity"]] = similarity
-    out[:, _COLUMN["empty"]] = empty
-    out[:, _COLUMN["generic"]] = generic
-    out[:, _COLUMN["mutual_log1p"] : _COLUMN["mutual_50_plus"] + 1] = band[:, :7]
-    out[:, _COLUMN["generic_x_mutual_log1p"] : _COLUMN["generic_x_mutual_unknown"] + 1] = (
+    out[:, DENSE_INDEX["template_similarity"]] = similarity
+    out[:, DENSE_INDEX["empty"]] = empty
+    out[:, DENSE_INDEX["generic"]] = generic
+    out[:, DENSE_INDEX["mutual_log1p"] : DENSE_INDEX["mutual_50_plus"] + 1] = band[:, :7]
+    out[:, DENSE_INDEX["generic_x_mutual_log1p"] : DENSE_INDEX["generic_x_mutual_unknown"] + 1] = (
         generic[:, None] * band[:, _GENERIC_BY_COUNT]
     )
     _note_level(batch, out)
-    out[:, _COLUMN["unseen_words"]] = 0.0 if unseen is None else unseen
+    out[:, DENSE_INDEX["unseen_words"]] = 0.0 if unseen is None else unseen
     cues = batch.cues
-    out[:, _COLUMN[_FIRST_CUE] : _COLUMN[_FIRST_CUE] + cues.shape[1]] = cues
+    out[:, DENSE_INDEX[_FIRST_CUE] : DENSE_INDEX[_FIRST_CUE] + cues.shape[1]] = cues
     pitch = cues[:, _PITCH_INDEX].sum(axis=1)
     context = cues[:, _CONTEXT_INDEX].sum(axis=1)
     # A pitch stays a pitch when it names a shared context: the product lets
     # the model learn that a context does not excuse a pitch.
-    out[:, _COLUMN["pitch_x_context"]] = pitch * context
+    out[:, DENSE_INDEX["pitch_x_context"]] = pitch * context
     # A note that names no context at all, however politely, gives no reason.
     no_context = ((context == 0) & (empty == 0)).astype(float)
-    out[:, _COLUMN["no_context"]] = no_context
+    out[:, DENSE_INDEX["no_context"]] = no_context
     # Like a generic note, a note without a reason is judged by who sends it.
-    out[:, _COLUMN["no_context_x_mutual_0_5"] :] = no_context[:, None] * band[:, _NO_CONTEXT_BY_COUNT]
+    out[:, DENSE_INDEX["no_context_x_mutual_0_5"] :] = no_context[:, None] * band[:, _NO_CONTEXT_BY_COUNT]
     return out
 
 
@@ -226,7 +229,6 @@ _BAND_TABLE = np.array(
 _BAND_EDGES = np.array([0.5, 5.5, 9.5, 49.5])  # counts are whole numbers: the edges fall between them
 _GENERIC_BY_COUNT = [0, 7, 8, 1]  # generic_x_mutual_: log1p, 10_plus, 0_5, unknown
 _NO_CONTEXT_BY_COUNT = [8, 1, 7]  # no_context_x_mutual_: 0_5, unknown, 10_plus
-_COLUMN = {name: i for i, name in enumerate(DENSE_NAMES)}
 _FIRST_CUE = f"cue_{CUE_NAMES[0]}"
 
 
@@ -250,12 +252,12 @@ def _note_level(batch: Batch, out: np.ndarray) -> None:
     # The logarithms of all counts in one lookup.
     counts = np.array([n_chars, n_words, *(sig[:, _SIGNAL[s]] for s in ("n_emoji", "n_exclaim", "n_numbers"))])
     log_chars, log_words, log_emoji, log_exclaim, log_numbers = log1p_counts(counts)
-    out[:, _COLUMN["length_log1p"]] = log_chars
-    out[:, _COLUMN["words_log1p"]] = log_words
-    out[:, _COLUMN["emoji_log1p"]] = log_emoji
-    out[:, _COLUMN["links"]] = np.minimum(sig[:, _SIGNAL["n_links"]], 1.0)
-    out[:, _COLUMN["question"]] = sig[:, _SIGNAL["has_question"]]
-    out[:, _COLUMN["exclaim_log1p"]] = log_exclaim
-    out[:, _COLUMN["money"]] = sig[:, _SIGNAL["has_money"]]
-    out[:, _COLUMN["percent"]] = sig[:, _SIGNAL["has_percent"]]
-    out[:, _COLUMN["numbers_log1p"]] = log_numbers
+    out[:, DENSE_INDEX["length_log1p"]] = log_chars
+    out[:, DENSE_INDEX["words_log1p"]] = log_words
+    out[:, DENSE_INDEX["emoji_log1p"]] = log_emoji
+    out[:, DENSE_INDEX["links"]] = np.minimum(sig[:, _SIGNAL["n_links"]], 1.0)
+    out[:, DENSE_INDEX["question"]] = sig[:, _SIGNAL["has_question"]]
+    out[:, DENSE_INDEX["exclaim_log1p"]] = log_exclaim
+    out[:, DENSE_INDEX["money"]] = sig[:, _SIGNAL["has_money"]]
+    out[:, DENSE_INDEX["percent"]] = sig[:, _SIGNAL["has_percent"]]
+    out[:, DENSE_INDEX["numbers_log1p"]] = log_numbers
