@@ -319,9 +319,9 @@ _LINKS = re.compile(
     r"|(?P<handle>(?<![\w@])@[\w.]{2,})",
     re.I,
 )
-# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c-o-n-n-e-c-t.
-# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c - o - n ... (three or more).
-_SPACED = re.compile(r"(?<![^\W_])[^\W_](?:(?:\s+|\s*[.\-_*·•|~+,'/]\s*)[^\W_]){2,}(?![^\W_])")
+# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c - o - n ... (three or more),
+# with the same separator throughout: "I'm a", "S.A. w" or "sp. z o.o." are words.
+_SPACED = re.compile(r"(?<![^\W_])[^\W_](\s+|\s*[.\-_*·•|~+,'/]\s*)[^\W_](?:\1[^\W_])+(?![^\W_])")
 _SPACED_SEPARATORS = re.compile(r"[\s.\-_*·•|~+,'/]+")
 _LEET_ONE_TABLE = str.maketrans("03457", "oeast")
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|'])(?=[\w@$!|']*[^\W\d_])(?=[\w@$!|']*[013457@$!|])[\w@$!|']+\w")
@@ -333,14 +333,18 @@ _INTERIOR_LEET = re.compile(r"[^\W\d_][013457][^\W\d_]")
 _NON_WORD = re.compile(r"\W+")
 _EMOJI_RUN = re.compile(r"[ \t]*(?:" + _EMOJI.pattern + r"[ \t]*)+")
 # Punctuation put between words to break up a known phrase ("like ~ to ~ connect").
-_SEPARATORS = re.compile(r"[~|•·*=+^#<>\[\]{}\\/]+|\.{2,}|…|[!?]{2,}|,{2,}|\s[-–—]+(?=\s)")
+# (The lookahead lets a position that starts no separator fail at once: twice as fast.)
+_SEPARATORS = re.compile(
+    r"(?=[~|•·*=+^#<>\[\]{}\\/.…!?,\s])(?:[~|•·*=+^#<>\[\]{}\\/]+|\.{2,}|…|[!?]{2,}|,{2,}|\s[-–—]+(?=\s))"
+)
 _CONTRACTION = re.compile(r"(?<=\w)'(?=\w{1,2}\b)")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # what "\s+" -> " " changes, without replacing each single space
 _DIGIT = re.compile(r"\d")
 _CURRENCY = re.compile(r"[$€£¥₹₽₩]")
 _AMOUNT = re.compile(r"\d\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
 _LEET_CHAR = re.compile(r"[013457@$|]")  # a quick scan before the slower alternation below
-_LEET_ADJACENT = re.compile(r"[a-z][013457@$|]|[013457@$|][a-z]")
+# A digit or symbol next to a letter; starting with the rare symbol makes the scan fast.
+_LEET_ADJACENT = re.compile(r"[013457@$|](?:(?=[a-z])|(?<=[a-z][013457@$|]))")
 _TLD = re.compile(
     rf"\.(?:{_GENERIC_DOMAINS})(?!\w)"
     rf"|-\w+\.(?:{_COUNTRY_DOMAINS})(?!\w)|\.(?:{_COUNTRY_DOMAINS})/"
@@ -480,15 +484,17 @@ def _join_spaced(match: re.Match[str]) -> str:
 
 
 def _may_be_spaced(text: str) -> bool:
-    """Cheap test: are there letters written apart (two one-letter words, or c.o.n)?"""
-    singles = 0
+    """Cheap test: are there letters written apart (three pieces such as "c", "o," in a row, or c.o.n)?"""
+    pieces = 0
     for word in text.split():
-        if len(word) == 1:
-            singles += 1
-            if singles >= 2:
+        if len(word) == 1 or (len(word) == 2 and word[1] in _SPACED_MARKS):
+            pieces += 1
+            if pieces >= 3:
                 return True
-        elif len(word) >= 5 and word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS:
-            return True
+        else:
+            pieces = 0
+            if len(word) >= 5 and word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS:
+                return True
     return False
 
 
