@@ -317,27 +317,27 @@ def train_with_report(
         else read_labeled(data, label_column=label_column, split=split, for_training=False)
     )
     default_task = set(own.labels) <= set(DEFAULT_LABELS)
-    base_data, base_name = _resolve_base(base, own, default_task)
-    if base_data is None:
+    resolved = _resolve_base(base, own, default_task)
+    if resolved.notes is None:
         problems = training_problems(own.labels, label_column)
         if not any(normalize_one(message)[0] for message in own.messages):
             problems.append("field message: every note is empty; training needs notes with text")
         if problems:
             raise DataError(own.path, problems)
-    base_data = _without_conflicts(base_data, own) if base_data is not None else None
+    base_data = _without_conflicts(resolved.notes, own) if resolved.notes is not None else None
     n_base = 0 if base_data is None else len(base_data)
     if weight is None:
         weight = default_weight(n_base, len(own))
     if not (math.isfinite(weight) and weight > 0):
         raise ValueError(f"weight must be a finite number > 0, got {weight!r}")
-    _LOG.info("training on %d notes of yours (weight %g) and %d of %s", len(own), weight, n_base, base_name)
+    _LOG.info("training on %d notes of yours (weight %g) and %d of %s", len(own), weight, n_base, resolved.name)
     own_groups = _groups(own, "own")
     X, y, groups, sample_weight = _combined(base_data, own, own_groups, weight)
     model = InviteClassifier(**params).fit(X, y, groups=groups, sample_weight=sample_weight)
     own_flagged = None
     if model.is_default_task_ and model.cv_proba_ is not None:
         own_flagged = model.cv_proba_[n_base:] >= model.threshold_
-    report = _report(model, own, own_groups, own_flagged, base_name, n_base, weight)
+    report = _report(model, own, own_groups, own_flagged, resolved, n_base, weight)
     info = _training_info(model, own, split, label_column, base_data, report)
     return Training(model, report, own, own_groups, own_flagged, info)
 
@@ -377,25 +377,31 @@ def _combined(
     return base.X + own.X, base.labels + own.labels, _groups(base, "base") + own_groups, weights
 
 
-#: The base's name when the data is the shipped corpus's own file.
-_SHIPPED_CORPUS = "none (the data is the shipped corpus itself)"
+@dataclass(frozen=True)
+class _Base:
+    """The notes one's own are trained on top of (None: one's notes alone), and how the report names them."""
+
+    notes: LabeledData | None
+    name: str
+    #: One's data is the shipped corpus's own file, which the shipped model was trained on.
+    is_shipped_corpus: bool = False
 
 
-def _resolve_base(base: BaseLike, own: LabeledData, default_task: bool) -> tuple[LabeledData | None, str]:
+def _resolve_base(base: BaseLike, own: LabeledData, default_task: bool) -> _Base:
     """The base notes and how to name them."""
     if base is None or base == "none":
-        return None, "none"
+        return _Base(None, "none")
     if isinstance(base, LabeledData):
-        return base, Path(base.path).name
+        return _Base(base, Path(base.path).name)
     if base == "corpus":
         if not default_task:
-            return None, "none (the corpus's labels are spam and genuine)"
+            return _Base(None, "none (the corpus's labels are spam and genuine)")
         corpus = load_corpus(split="train")
         if corpus.sha256 == own.sha256:
-            return None, _SHIPPED_CORPUS
-        return corpus, "corpus"
+            return _Base(None, "none (the data is the shipped corpus itself)", is_shipped_corpus=True)
+        return _Base(corpus, "corpus")
     labeled = read_labeled(base, for_training=False, labels=sorted(set(own.labels)))
-    return labeled, Path(base).name
+    return _Base(labeled, Path(base).name)
 
 
 def _without_conflicts(base: LabeledData, own: LabeledData) -> LabeledData:
@@ -421,12 +427,13 @@ def _report(
     own: LabeledData,
     own_groups: list[str],
     own_flagged: np.ndarray | None,
-    base_name: str,
+    base: _Base,
     n_base: int,
     weight: float,
 ) -> TrainingReport:
     """The new model against the shipped one on one's own notes, in a sentence and warnings."""
-    if base_name == _SHIPPED_CORPUS:
+    base_name, alone = base.name, base.notes is None
+    if base.is_shipped_corpus:
         # The shipped model was fitted on these very notes: its in-sample
         # scores against the new model's out-of-fold ones would call any new
         # model worse.
@@ -439,8 +446,8 @@ def _report(
     is_spam = np.asarray(own.labels) == "spam"
     shipped = score_notes(None, own.messages, own.mutual_connections)[1] == "spam"
     comparison = compare(is_spam, shipped, own_flagged, own_groups)
-    warnings = _warnings(comparison, is_spam, base_name)
-    if base_name.startswith("none"):
+    warnings = _warnings(comparison, is_spam, alone)
+    if alone:
         warnings += _general_warnings(model)
     sentence = (
         {
@@ -477,15 +484,15 @@ def _unambiguous(held: LabeledData) -> LabeledData:
     return held.subset([i for i, label in enumerate(held.labels) if label in ("genuine", "spam") and not ambiguous[i]])
 
 
-def _warnings(comparison: Comparison, is_spam: np.ndarray, base_name: str) -> tuple[str, ...]:
-    """A one-class model, a worse model, too few labels to tell."""
+def _warnings(comparison: Comparison, is_spam: np.ndarray, alone: bool) -> tuple[str, ...]:
+    """A one-class model, a worse model, too few labels to tell (``alone``: trained on one's notes alone)."""
     warnings: list[str] = []
     truth_majority = max(is_spam.mean(), 1 - is_spam.mean())
     if comparison.new_majority_share >= 0.95 and truth_majority < 0.9:
         warnings.append(
             f"the new model gives {comparison.new_majority_share:.0%} of your notes the same label, "
             f"where your labels give {truth_majority:.0%} of them their most common one"
-            + ("; train on top of the corpus (--base corpus)" if base_name.startswith("none") else "")
+            + ("; train on top of the corpus (--base corpus)" if alone else "")
         )
     if comparison.verdict == "worse":
         warnings.append("the new model is worse than the shipped one on your notes; keep the shipped model")

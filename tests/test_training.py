@@ -316,17 +316,20 @@ def test_a_model_that_gives_one_label_to_almost_everything_is_named() -> None:
 
     truth, good = _labels(60, 60, 0.9, 0.05)
     everything = np.ones(120, dtype=bool)
-    named = _warnings(compare(truth, good, everything), truth, "none")
+    named = _warnings(compare(truth, good, everything), truth, alone=True)
     assert any("gives 100% of your notes the same label" in w and "--base corpus" in w for w in named)
-    assert not any("same label" in w for w in _warnings(compare(truth, everything, good), truth, "none"))
+    assert not any("same label" in w for w in _warnings(compare(truth, everything, good), truth, alone=True))
 
 
 def test_retraining_on_the_shipped_corpus_is_not_compared_with_the_model_it_trained() -> None:
     # The shipped model was fitted on the corpus's own notes: its in-sample scores there
     # would make any new model look worse than it.
-    from invitecls._training import _SHIPPED_CORPUS, _report
+    from invitecls._training import _report, _resolve_base
 
+    shipped = invitecls.load_corpus(split="train")
+    base = _resolve_base("corpus", shipped, default_task=True)
+    assert base.is_shipped_corpus and base.notes is None
     own = invitecls.read_labeled(ROOT / "data" / "example_my_labels.csv")
-    report = _report(None, own, ["g"] * len(own), np.zeros(len(own), bool), _SHIPPED_CORPUS, 0, 1.0)  # type: ignore[arg-type]
+    report = _report(None, own, ["g"] * len(own), np.zeros(len(own), bool), base, 0, 1.0)  # type: ignore[arg-type]
     assert report.comparison is None and not report.warnings
     assert report.sentence.startswith("No comparison with the shipped model")
