@@ -319,9 +319,9 @@ _LINKS = re.compile(
     r"|(?P<handle>(?<![\w@])@[\w.]{2,})",
     re.I,
 )
-# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c - o - n ... (three or more),
-# with the same separator throughout: "I'm a", "S.A. w" or "sp. z o.o." are words.
-_SPACED = re.compile(r"(?<![^\W_])[^\W_](\s+|\s*[.\-_*·•|~+,'/]\s*)[^\W_](?:\1[^\W_])+(?![^\W_])")
+# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c-o-n-n-e-c-t.
+# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c - o - n ... (three or more).
+_SPACED = re.compile(r"(?<![^\W_])[^\W_](?:(?:\s+|\s*[.\-_*·•|~+,'/]\s*)[^\W_]){2,}(?![^\W_])")
 _SPACED_SEPARATORS = re.compile(r"[\s.\-_*·•|~+,'/]+")
 _LEET_ONE_TABLE = str.maketrans("03457", "oeast")
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|'])(?=[\w@$!|']*[^\W\d_])(?=[\w@$!|']*[013457@$!|])[\w@$!|']+\w")
@@ -484,17 +484,15 @@ def _join_spaced(match: re.Match[str]) -> str:
 
 
 def _may_be_spaced(text: str) -> bool:
-    """Cheap test: are there letters written apart (three pieces such as "c", "o," in a row, or c.o.n)?"""
-    pieces = 0
+    """Cheap test: are there letters written apart (two one-letter words, or c.o.n)?"""
+    singles = 0
     for word in text.split():
-        if len(word) == 1 or (len(word) == 2 and word[1] in _SPACED_MARKS):
-            pieces += 1
-            if pieces >= 3:
+        if len(word) == 1:
+            singles += 1
+            if singles >= 2:
                 return True
-        else:
-            pieces = 0
-            if len(word) >= 5 and word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS:
-                return True
+        elif len(word) >= 5 and word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS:
+            return True
     return False
 
 

@@ -135,42 +135,6 @@ def test_a_crlf_line_break_counts_once() -> None:
     assert normalize("Hi Ana,\nwe met at PyCon.\rBest, Jo").n_lines == 2
 
 
-@pytest.mark.parametrize(
-    ("note", "expected"),
-    [
-        ("I'm a student, c o n n e c t with me", "im a student connect with me"),
-        (
-            "Oferta dla Goldfield S.A. w tym miesiącu, z a p r a s z a m",
-            "oferta dla goldfield s a w tym miesiącu zapraszam",
-        ),
-        ("Silverton sp. z o.o. obniży koszty, z a p r a s z a m", "silverton sp z o o obniży koszty zapraszam"),
-        (
-            "empresas como Valehaven B.V. a reducir costes, l l a m a",
-            "empresas como valehaven b v a reducir costes llama",
-        ),
-    ],
-)
-def test_words_and_abbreviations_are_not_letters_written_apart(note: str, expected: str) -> None:
-    # Each note also has a word written apart, so the joining runs on all of it.
-    # A run of letters written apart keeps one separator throughout: "I'm a"
-    # (an apostrophe, then a space) or "S.A. w" are not one disguised word.
-    assert normalize(note).text == expected
-
-
-@pytest.mark.parametrize(
-    "dressed",
-    [
-        "c o n n e c t now",
-        "C, O, N, N, E, C, T now",
-        "c - o - n - n - e - c - t now",
-        "c_o_n_n_e_c_t now",
-        "c'o'n'n'e'c't now",
-    ],
-)
-def test_letters_written_apart_with_one_separator_are_joined(dressed: str) -> None:
-    assert normalize(dressed).text == "connect now"
-
-
 def test_the_fast_patterns_match_as_their_plain_forms() -> None:
     # The normaliser's patterns are written for speed (a leading lookahead,
     # fewer replacements); the plain forms are what they must equal.
