@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import NamedTuple
 
 __all__ = ["MAX_CHARS", "SIGNAL_NAMES", "NormalizedNote", "mostly_disguised", "normalize"]
@@ -246,6 +247,7 @@ def _tables() -> _Tables:
 
 
 _MARKS = frozenset({"Mn", "Mc", "Me"})
+_YPOGEGRAMMENI = "\u0345"
 # Emoji newer than this Python's Unicode data are unassigned to it: kept, as emoji.
 _EMOJI_BLOCKS = (0x1F000, 0x1FAFF)
 # Controls of the bidirectional algorithm: embeddings, overrides and isolates.
@@ -319,10 +321,10 @@ _LINKS = re.compile(
     r"|(?P<handle>(?<![\w@])@[\w.]{2,})",
     re.I,
 )
-# Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c-o-n-n-e-c-t.
 # Letters written apart: c o n n e c t, c.o.n.n.e.c.t, c - o - n ... (three or more).
+# A match may mix separators; _join_spaced joins only the stretches that keep one.
 _SPACED = re.compile(r"(?<![^\W_])[^\W_](?:(?:\s+|\s*[.\-_*·•|~+,'/]\s*)[^\W_]){2,}(?![^\W_])")
-_SPACED_SEPARATORS = re.compile(r"[\s.\-_*·•|~+,'/]+")
+_ONE_LETTER = re.compile(r"([^\W_])")
 _LEET_ONE_TABLE = str.maketrans("03457", "oeast")
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|'])(?=[\w@$!|']*[^\W\d_])(?=[\w@$!|']*[013457@$!|])[\w@$!|']+\w")
 _LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
@@ -462,13 +464,79 @@ def _segment(text: str, lexicon: frozenset[str]) -> list[str] | None:
 
 
 def _join_spaced(match: re.Match[str]) -> str:
-    run = match.group(0)
-    joined = _SPACED_SEPARATORS.sub("", run)
+    """A run of letters written apart, with each stretch that keeps one separator joined.
+
+    "c o n n e c t" is one stretch; "I'm a" (an apostrophe, then a space),
+    "S.A. w" or "sp. z o.o." have none, and stay words; "s*i*c*h j*e*d*e*r*z*e*i*t"
+    has two, set apart by the space between them.
+    """
+    parts = _ONE_LETTER.split(match.group(0))  # "", letter, separator, letter, ..., letter, ""
+    letters = parts[1::2]
+    after = [*parts[2:-1:2], ""]  # the separator after each letter
+    out: list[str] = []
+    position = 0  # the first letter not yet written out
+    kinds = [_separator_kind(s) for s in after[:-1]]
+    for first, last in _stretches(kinds):
+        out += [letters[i] + after[i] for i in range(position, first)]
+        written = "".join(letters[i] + after[i] for i in range(first, last)) + letters[last]
+        joined = _join_letters("".join(letters[first : last + 1]), written, words=kinds[first][0] == "")
+        out += [joined, after[last]]
+        position = last + 1
+    out += [letters[i] + after[i] for i in range(position, len(letters))]
+    return "".join(out)
+
+
+def _separator_kind(separator: str) -> tuple[str, bool, bool]:
+    """The mark and whether whitespace stands before and after it: how much whitespace does not matter."""
+    return separator.strip(), separator[0].isspace(), separator[-1].isspace()
+
+
+def _stretches(kinds: list[tuple[str, bool, bool]]) -> list[tuple[int, int]]:
+    """The first and last letter of each stretch of three or more letters with one kind of separator.
+
+    Two runs of separators next to each other share a letter: see ``_claim``.
+    """
+    runs: list[list[int]] = []  # separator indices, first and last, of runs of one kind
+    for i, kind in enumerate(kinds):
+        if runs and kinds[runs[-1][1]] == kind:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    claims = [_claim(run, kinds) for run in runs]
+    for (left, right), (held, wanted) in zip(pairwise(runs), pairwise(claims)):
+        if held < wanted:
+            left[1] -= 1
+        else:
+            right[0] += 1
+    # Separators first .. last join letters first .. last + 1.
+    return [(first, last + 1) for first, last in runs if last - first >= 1]
+
+
+def _claim(run: list[int], kinds: list[tuple[str, bool, bool]]) -> int:
+    """How strongly a run of separators holds the letters at its two ends.
+
+    Marked letters ("r.e.d.e") outrank spaced ones ("m i n h a  r.e.d.e"),
+    since whitespace also sets words apart; a lone mark ("system. Message",
+    "S.A. w") is punctuation, and holds least. Of two equal runs, the first
+    keeps the letter they share.
+    """
+    if kinds[run[0]][0] == "":
+        return 1
+    return 2 if run[1] > run[0] else 0
+
+
+def _join_letters(joined: str, written: str, words: bool) -> str:
+    """Letters written apart, as words.
+
+    ``joined`` are the letters, ``written`` the stretch as written; ``words``
+    when whitespace parts them, which may also part words ("y o u r  r e c e n t").
+    """
     # Initials and numbers ("1.2.3", "a/b") are not evasions: need letters.
     if sum(ch.isalpha() for ch in joined) < 3:
-        return run
+        return written
     lexicon = _lexicon()
-    if joined in lexicon or len(joined) > 60:
+    # A mark between letters ("j*e*d*e*r*z*e*i*t") dresses up one word, known or not.
+    if not words or joined in lexicon or len(joined) > 60:
         return joined
     # Whole words written apart lose their word boundaries ("connectwithyou"):
     # find them again with the lexicon, also through leetspeak digits.
@@ -484,14 +552,19 @@ def _join_spaced(match: re.Match[str]) -> str:
 
 
 def _may_be_spaced(text: str) -> bool:
-    """Cheap test: are there letters written apart (two one-letter words, or c.o.n)?"""
-    singles = 0
+    """Cheap test: are there letters written apart (three pieces such as "c", "o," in a row, or c.o.n)?"""
+    pieces = 0
     for word in text.split():
-        if len(word) == 1:
-            singles += 1
-            if singles >= 2:
+        if len(word) == 1 or (len(word) == 2 and not word.isalnum()):
+            pieces += 1
+            if pieces >= 3:
                 return True
-        elif len(word) >= 5 and word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS:
+            continue
+        pieces = 0
+        if len(word) >= 5 and (
+            (word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS)
+            or (len(word) >= 6 and word[2] in _SPACED_MARKS and word[4] in _SPACED_MARKS)
+        ):
             return True
     return False
 
@@ -831,6 +904,10 @@ def _remove_hidden(raw: str) -> tuple[str, int]:
         if not text.replace("\n", "").isprintable():
             text, removed = _drop_unprintable(text)
             n_invisible += removed
+        if _YPOGEGRAMMENI in text:
+            # The one mark with case: upper case makes it the letter "Ι". It is
+            # that letter's small form, so a verdict cannot depend on case.
+            text = text.replace(_YPOGEGRAMMENI, "ι")
         if any(unicodedata.category(ch) in _MARKS for ch in suspect.findall(text)):
             text, removed = _strip_marks(text)
             n_invisible += removed

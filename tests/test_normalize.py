@@ -135,6 +135,82 @@ def test_a_crlf_line_break_counts_once() -> None:
     assert normalize("Hi Ana,\nwe met at PyCon.\rBest, Jo").n_lines == 2
 
 
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("I'm a student, c o n n e c t with me", "im a student connect with me"),
+        (
+            "Oferta dla Goldfield S.A. w tym miesiącu, z a p r a s z a m",
+            "oferta dla goldfield s a w tym miesiącu zapraszam",
+        ),
+        ("Silverton sp. z o.o. obniży koszty, z a p r a s z a m", "silverton sp z o o obniży koszty zapraszam"),
+        (
+            "empresas como Valehaven B.V. a reducir costes, l l a m a",
+            "empresas como valehaven b v a reducir costes llama",
+        ),
+        ("ho visto il suo profilo e  l'ho  t r o v a t o", "ho visto il suo profilo e lho trovato"),
+    ],
+)
+def test_words_and_abbreviations_are_not_letters_written_apart(note: str, expected: str) -> None:
+    # Each note also has a word written apart, so the joining runs on all of it.
+    # Only a stretch with one kind of separator is joined: "I'm a" (an
+    # apostrophe, then a space) or "S.A. w" are words.
+    assert normalize(note).text == expected
+
+
+@pytest.mark.parametrize(
+    "dressed",
+    [
+        "c o n n e c t now",
+        "C, O, N, N, E, C, T now",
+        "c - o - n - n - e - c - t now",
+        "c .o .n .n .e .c .t now",
+        "c_o_n_n_e_c_t now",
+        "c'o'n'n'e'c't now",
+        "(c.o.n.n.e.c.t) now",
+    ],
+)
+def test_letters_written_apart_with_one_separator_are_joined(dressed: str) -> None:
+    assert normalize(dressed).text == "connect now"
+
+
+@pytest.mark.parametrize(
+    ("dressed", "expected"),
+    [
+        ("s*i*c*h j*e*d*e*r*z*e*i*t melden", "sich jederzeit melden"),
+        ("à  m i n h a  r.e.d.e  p.r.o.f.i.s.s.i.o.n.a.l", "à minha rede profissional"),
+        ("t*r*è*s  d*y*n*a*m*i*q*u*e", "très dynamique"),
+        ("y o u r  r e c e n t  p o s t", "your recent post"),
+        ("i'm a f.i.n.a.l year student", "im a final year student"),
+    ],
+)
+def test_words_written_apart_side_by_side_are_joined_one_by_one(dressed: str, expected: str) -> None:
+    # A space between two marked words parts them; letters parted by spaces
+    # are put into words with the lexicon, however many spaces stand between.
+    assert normalize(dressed).text == expected
+
+
+def test_letters_written_apart_do_not_depend_on_how_much_whitespace_parts_them() -> None:
+    # Whitespace-blind: a joined stretch must not change when a space becomes
+    # two, or a line break (the verdict would then depend on layout).
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("abcI ' .-*,\n\t\r\x85"))
+    wider = st.lists(st.sampled_from(["  ", "\n", " \n ", "\r\n", "\t "]), min_size=1, max_size=4)
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet=alphabet, max_size=30), wider)
+    def check(value: str, extra: list[str]) -> None:
+        parts = re.split(r"(\s+)", value)
+        widened = "".join(p + extra[i % len(extra)] if p.isspace() else p for i, p in enumerate(parts))
+        assert normalize(widened).text == normalize(value).text
+
+    check()
+
+
 def test_the_fast_patterns_match_as_their_plain_forms() -> None:
     # The normaliser's patterns are written for speed (a leading lookahead,
     # fewer replacements); the plain forms are what they must equal.
@@ -158,3 +234,10 @@ def test_the_fast_patterns_match_as_their_plain_forms() -> None:
         assert bool(n._LEET_ADJACENT.search(value)) == bool(plain_leet.search(value))
 
     check()
+
+
+def test_the_one_combining_mark_with_case_reads_as_its_letter() -> None:
+    # U+0345 upper-cases to the letter "Ι": dropped as a stray mark, it made a
+    # note's verdict depend on its case (found by test_unchanged_by_case).
+    assert normalize("0\u0345").text == normalize("0\u0345".upper()).text == "0ι"
+    assert normalize("\u1fb3 ok").text == normalize("\u1fb3 ok".upper()).text
