@@ -139,11 +139,17 @@ def test_split() -> tuple[invitecls.LabeledData, invitecls.LabeledData]:
     return test.subset(np.flatnonzero(~band)), test.subset(np.flatnonzero(band))
 
 
-def realstyle_figures(model: invitecls.InviteClassifier) -> dict[str, float]:
-    """The shipped model on the independent real-style set."""
+#: Groups of the real-style set's second, harder round (see the data card).
+ROUND_TWO = "r2-"
+
+
+def realstyle_figures(model: invitecls.InviteClassifier, *, round_two: bool = False) -> dict[str, float]:
+    """The shipped model on the independent real-style set (or on its second round alone)."""
     from sklearn.metrics import f1_score, roc_auc_score
 
     data = invitecls.read_labeled(REALSTYLE, for_training=False)
+    if round_two:
+        data = data.subset([i for i, g in enumerate(data.groups or []) if g.startswith(ROUND_TWO)])
     predictions = invitecls.classify_many(data.messages, data.mutual_connections)
     y = np.asarray(data.labels) == "spam"
     p = np.array([q.probabilities["spam"] for q in predictions])
@@ -161,15 +167,22 @@ def realstyle_figures(model: invitecls.InviteClassifier) -> dict[str, float]:
 
 
 def realstyle_lines(model: invitecls.InviteClassifier) -> list[str]:
-    f = realstyle_figures(model)
+    f, two = realstyle_figures(model), realstyle_figures(model, round_two=True)
     return [
         "",
         f"**Independent real-style set** (`data/realstyle.jsonl`: {f['n']} notes in {f['languages']} languages, "
         "written for invitecls by writers who never saw the corpus, briefed only with the labelling guide and the "
         "facts about real notes in the data card; never trained on, never used to choose a setting): "
-        f"macro-F1 {f['macro_f1']:.3f}, ROC-AUC {f['roc_auc']:.3f}, genuine flagged {100 * f['genuine_flagged']:.1f}%, "
-        f"genuine declined {100 * f['genuine_declined']:.1f}%, spam caught {100 * f['spam_caught']:.1f}%.",
+        f"{_realstyle_rates(f)}. Its second round alone ({two['n']} notes, written to be hard: courtesy phrases "
+        f"around one fact, recruiters with a named role, spam with specifics): {_realstyle_rates(two)}.",
     ]
+
+
+def _realstyle_rates(f: dict[str, float]) -> str:
+    return (
+        f"macro-F1 {f['macro_f1']:.3f}, ROC-AUC {f['roc_auc']:.3f}, genuine flagged {100 * f['genuine_flagged']:.1f}%, "
+        f"genuine declined {100 * f['genuine_declined']:.1f}%, spam caught {100 * f['spam_caught']:.1f}%"
+    )
 
 
 def behaviour_rates() -> tuple[dict[str, float], dict[str, float]]:
@@ -248,11 +261,12 @@ def summary() -> str:
             f"| {name} | {int(mask.sum())} | {f1_score(y[mask], flagged[mask], average='macro'):.3f} | "
             f"{roc_auc_score(y[mask], p[mask]):.3f} | {_rate(flagged[mask & ~y])} | {_rate(flagged[mask & y])} |"
         )
-    f = realstyle_figures(model)
-    rows.append(
-        f"| independent real-style set | {f['n']} | {f['macro_f1']:.3f} | {f['roc_auc']:.3f} | "
-        f"{100 * f['genuine_flagged']:.1f}% | {100 * f['spam_caught']:.1f}% |"
-    )
+    for name, round_two in (("independent real-style set", False), ("… its second, harder round", True)):
+        f = realstyle_figures(model, round_two=round_two)
+        rows.append(
+            f"| {name} | {f['n']} | {f['macro_f1']:.3f} | {f['roc_auc']:.3f} | "
+            f"{100 * f['genuine_flagged']:.1f}% | {100 * f['spam_caught']:.1f}% |"
+        )
     return "\n".join(rows) + "\n"
 
 

@@ -532,7 +532,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"invitecls {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_classify, _add_train, _add_evaluate, _add_triage, _add_review, _add_prune):
+        add(sub)
+    return parser
 
+
+def _add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``classify`` command's arguments."""
     p = sub.add_parser("classify", help="classify a note (or one note per line from standard input)")
     p.add_argument("text", nargs="?", help="the note; omit to read one note per line from standard input")
     p.add_argument("--mutual", type=_count, default=None, metavar="N", help="shared connections (default: unknown)")
@@ -540,6 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="a model file (default: the shipped model)")
     p.set_defaults(func=cmd_classify)
 
+
+def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``train`` command's arguments."""
     p = sub.add_parser("train", help="train a model on labeled CSV or JSONL data")
     p.add_argument("data", help="labeled data: message, mutual_connections, label columns")
     p.add_argument("--output", "-o", required=True, help="model file to write (.joblib, or .skops to share)")
@@ -581,6 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
+
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``evaluate`` command's arguments."""
     p = sub.add_parser("evaluate", help="measure a model on labeled data")
     p.add_argument("data", help="labeled data in the training format")
     p.add_argument("--model", default=None, help="a model file (default: the shipped model)")
@@ -588,6 +600,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default=None, help="evaluate only rows whose split column has this value")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_evaluate)
+
+
+def _add_triage(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``triage`` command's arguments."""
     p = sub.add_parser("triage", help="classify the received invitations of a LinkedIn data export")
     p.add_argument("export", help="the export: the downloaded zip file or the folder it unpacks to")
     p.add_argument("--out", "-o", default=None, help="write every invitation to this .csv or .jsonl file")
@@ -599,6 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an --out file that invitecls did not write")
     p.set_defaults(func=cmd_triage)
 
+
+def _add_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``review`` command's arguments."""
     p = sub.add_parser("review", help="label the notes the model is least sure about")
     p.add_argument("source", help="an export (zip or folder), a CSV/JSONL file with a message column, or - (stdin)")
     p.add_argument("--to", default=None, metavar="LABELS.csv", help="your labelled file (created if missing)")
@@ -607,6 +626,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="a model file (default: the shipped model)")
     p.set_defaults(func=cmd_review)
 
+
+def _add_prune(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``prune`` command's arguments."""
     p = sub.add_parser("prune", help="list connections with no contact since connecting")
     p.add_argument("export", help="the export: the downloaded zip file or the folder it unpacks to")
     p.add_argument("--months", type=_count, default=12, help="connected at least this many months ago (default 12)")
@@ -614,7 +636,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an --out file that invitecls did not write")
     p.add_argument("--today", default=None, metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_prune)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -142,42 +142,49 @@ def compare(
     >>> c.verdict, c.worse("genuine_flagged"), c.better("spam_caught")
     ('better', False, True)
     """
-    truth = np.asarray(is_spam, dtype=bool).reshape(-1)
-    old = np.asarray(old_flagged, dtype=bool).reshape(-1)
-    new = np.asarray(new_flagged, dtype=bool).reshape(-1)
-    if not (len(truth) == len(old) == len(new)) or len(truth) == 0:
-        raise ValueError(f"need the same, non-zero number of labels: {len(truth)}, {len(old)}, {len(new)}")
-    group_ids = (
-        np.arange(len(truth))
-        if groups is None
-        else np.unique(np.asarray(groups, dtype=str).reshape(-1), return_inverse=True)[1]
-    )
-    if len(group_ids) != len(truth):
-        raise ValueError(f"groups has {len(group_ids)} entries for {len(truth)} notes")
+    truth, old, new = _checked_labels(is_spam, old_flagged, new_flagged)
+    group_ids = _group_ids(groups, len(truth))
     weights = _group_bootstrap_weights(group_ids, n_resamples, seed)
-    point_old, point_new = (
-        _measures(truth, old, np.ones((1, len(truth)))),
-        _measures(truth, new, np.ones((1, len(truth)))),
-    )
+    everything = np.ones((1, len(truth)))
+    point_old, point_new = _measures(truth, old, everything), _measures(truth, new, everything)
     boot_old, boot_new = _measures(truth, old, weights), _measures(truth, new, weights)
-
-    def interval(point: np.ndarray, boot: np.ndarray) -> Interval:
-        finite = boot[np.isfinite(boot)]
-        low, high = np.percentile(finite, [2.5, 97.5]) if len(finite) else (np.nan, np.nan)
-        return Interval(float(point[0]), float(low), float(high))
-
     names = list(MEASURES)
-    majority = max(new.mean(), 1 - new.mean())
     return Comparison(
         n=len(truth),
         n_groups=int(group_ids.max()) + 1,
-        old=MappingProxyType({m: interval(point_old[m], boot_old[m]) for m in names}),
-        new=MappingProxyType({m: interval(point_new[m], boot_new[m]) for m in names}),
+        old=MappingProxyType({m: _interval(point_old[m], boot_old[m]) for m in names}),
+        new=MappingProxyType({m: _interval(point_new[m], boot_new[m]) for m in names}),
         difference=MappingProxyType(
-            {m: interval(point_new[m] - point_old[m], boot_new[m] - boot_old[m]) for m in names}
+            {m: _interval(point_new[m] - point_old[m], boot_new[m] - boot_old[m]) for m in names}
         ),
-        new_majority_share=float(majority),
+        new_majority_share=float(max(new.mean(), 1 - new.mean())),
     )
+
+
+def _checked_labels(*labels: Sequence[bool] | np.ndarray) -> tuple[np.ndarray, ...]:
+    """The labels as flat boolean arrays, all of one non-zero length."""
+    arrays = tuple(np.asarray(a, dtype=bool).reshape(-1) for a in labels)
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) != 1 or lengths[0] == 0:
+        raise ValueError(f"need the same, non-zero number of labels: {', '.join(map(str, lengths))}")
+    return arrays
+
+
+def _group_ids(groups: Sequence[str] | np.ndarray | None, n: int) -> np.ndarray:
+    """Group number of each note, from 0 (None: every note is its own group)."""
+    if groups is None:
+        return np.arange(n)
+    group_ids: np.ndarray = np.unique(np.asarray(groups, dtype=str).reshape(-1), return_inverse=True)[1]
+    if len(group_ids) != n:
+        raise ValueError(f"groups has {len(group_ids)} entries for {n} notes")
+    return group_ids
+
+
+def _interval(point: np.ndarray, boot: np.ndarray) -> Interval:
+    """The point estimate and the 95% percentile interval of its finite bootstrap values."""
+    finite = boot[np.isfinite(boot)]
+    low, high = np.percentile(finite, [2.5, 97.5]) if len(finite) else (np.nan, np.nan)
+    return Interval(float(point[0]), float(low), float(high))
 
 
 def _group_bootstrap_weights(group_ids: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:

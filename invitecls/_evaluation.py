@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from invitecls._api import CHUNK_SIZE, ModelLike, _resolve
+from invitecls._compiled import CompiledModel
 from invitecls._io import LabeledData, read_labeled
 from invitecls._prepare import prepare
 
@@ -126,9 +127,7 @@ def evaluate(
         Figures over every note except those of the guide's ambiguous band
         (``LabeledData.ambiguous``), which are counted in ``n_ambiguous``.
     """
-    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
-
-    from invitecls._model import cv_metrics
+    from sklearn.metrics import f1_score
 
     resolved = _resolve(model)
     classes = list(resolved.classes)
@@ -142,33 +141,62 @@ def evaluate(
     labeled = labeled.subset([i for i, a in enumerate(ambiguous) if not a])
     y = np.asarray(labeled.labels)
     proba, predicted = score_notes(resolved, labeled.messages, labeled.mutual_connections)
-    precision, recall, f1, support = precision_recall_fscore_support(y, predicted, labels=classes, zero_division=0)
     present = [c for c in classes if (y == c).any()]
-    matrix = confusion_matrix(y, predicted, labels=classes)
-    roc_auc: float | None = None
-    if len(classes) == 2 and len(present) == 2:
-        roc_auc = float(roc_auc_score(y == classes[1], proba[:, 1]))
-    genuine_flagged = spam_caught = None
-    if resolved.default_task:
-        scores = cv_metrics(y, proba[:, 1], resolved.threshold)
-        genuine_flagged = scores["genuine_flagged"] if (y == "genuine").any() else None
-        spam_caught = scores["spam_caught"] if (y == "spam").any() else None
+    genuine_flagged, spam_caught = _default_task_rates(resolved, y, proba)
     return Evaluation(
         n=len(y),
         accuracy=float((predicted == y).mean()),
         macro_f1=float(f1_score(y, predicted, labels=present, average="macro", zero_division=0)),
-        roc_auc=roc_auc,
+        roc_auc=_roc_auc(y, proba, classes),
         genuine_flagged=genuine_flagged,
         spam_caught=spam_caught,
-        per_class={
-            c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for c, p, r, f, s in zip(classes, precision, recall, f1, support)
-        },
-        confusion={t: {p: int(matrix[i, j]) for j, p in enumerate(classes)} for i, t in enumerate(classes)},
+        per_class=_per_class(y, predicted, classes),
+        confusion=_confusion(y, predicted, classes),
         labels=tuple(classes),
         n_ambiguous=sum(ambiguous),
         splits=splits,
     )
+
+
+def _roc_auc(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> float | None:
+    """ROC-AUC of a binary task whose notes hold both classes; None otherwise."""
+    from sklearn.metrics import roc_auc_score
+
+    if len(classes) != 2 or not all((y == c).any() for c in classes):
+        return None
+    return float(roc_auc_score(y == classes[1], proba[:, 1]))
+
+
+def _default_task_rates(model: CompiledModel, y: np.ndarray, proba: np.ndarray) -> tuple[float | None, float | None]:
+    """Genuine notes flagged and spam caught at the model's threshold (None without notes of that label)."""
+    from invitecls._model import cv_metrics
+
+    if not model.default_task:
+        return None, None
+    scores = cv_metrics(y, proba[:, 1], model.threshold)
+    return (
+        scores["genuine_flagged"] if (y == "genuine").any() else None,
+        scores["spam_caught"] if (y == "spam").any() else None,
+    )
+
+
+def _per_class(y: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each class."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(y, predicted, labels=classes, zero_division=0)
+    return {
+        c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for c, p, r, f, s in zip(classes, precision, recall, f1, support)
+    }
+
+
+def _confusion(y: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict[str, dict[str, int]]:
+    """How many notes of each true class (outer key) got each predicted class (inner key)."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(y, predicted, labels=classes)
+    return {t: {p: int(matrix[i, j]) for j, p in enumerate(classes)} for i, t in enumerate(classes)}
 
 
 def load_corpus(split: str | None = None) -> LabeledData:

@@ -1,9 +1,11 @@
 """Generic templates: the notes that give no reason to connect.
 
-The list holds LinkedIn's default invitation texts, old and new, in eleven
-languages, and common generic and flattering phrasings. The model measures how
-close a note is to its nearest template, and names that template when it
-explains a decision.
+The list holds LinkedIn's default invitation texts, old and new, in the eleven
+corpus languages that LinkedIn's interface speaks (not Finnish, whose speakers
+type the default texts' translations: those are generic phrasings here), and
+common generic and flattering phrasings. The model measures how close a note
+is to its nearest template, and names that template when it explains a
+decision.
 """
 
 from __future__ import annotations

@@ -310,26 +310,17 @@ def train_with_report(
     """
     from invitecls._model import DEFAULT_LABELS, InviteClassifier
 
-    # One's labels need not train a model alone: the base may supply a class.
     own = (
         data
         if isinstance(data, LabeledData)
         else read_labeled(data, label_column=label_column, split=split, for_training=False)
     )
-    default_task = set(own.labels) <= set(DEFAULT_LABELS)
-    resolved = _resolve_base(base, own, default_task)
+    resolved = _resolve_base(base, own, set(own.labels) <= set(DEFAULT_LABELS))
     if resolved.notes is None:
-        problems = training_problems(own.labels, label_column)
-        if not any(normalize_one(message)[0] for message in own.messages):
-            problems.append("field message: every note is empty; training needs notes with text")
-        if problems:
-            raise DataError(own.path, problems)
+        _check_trainable_alone(own, label_column)
     base_data = _without_conflicts(resolved.notes, own) if resolved.notes is not None else None
     n_base = 0 if base_data is None else len(base_data)
-    if weight is None:
-        weight = default_weight(n_base, len(own))
-    if not (math.isfinite(weight) and weight > 0):
-        raise ValueError(f"weight must be a finite number > 0, got {weight!r}")
+    weight = _checked_weight(weight, n_base, len(own))
     _LOG.info("training on %d notes of yours (weight %g) and %d of %s", len(own), weight, n_base, resolved.name)
     own_groups = _groups(own, "own")
     X, y, groups, sample_weight = _combined(base_data, own, own_groups, weight)
@@ -340,6 +331,25 @@ def train_with_report(
     report = _report(model, own, own_groups, own_flagged, resolved, n_base, weight)
     info = _training_info(model, own, split, label_column, base_data, report)
     return Training(model, report, own, own_groups, own_flagged, info)
+
+
+def _check_trainable_alone(own: LabeledData, label_column: str) -> None:
+    """Raise ``DataError`` if one's notes cannot train a model without a base."""
+    # With a base, one's labels need not train a model alone: the base may supply a class.
+    problems = training_problems(own.labels, label_column)
+    if not any(normalize_one(message)[0] for message in own.messages):
+        problems.append("field message: every note is empty; training needs notes with text")
+    if problems:
+        raise DataError(own.path, problems)
+
+
+def _checked_weight(weight: float | None, n_base: int, n_own: int) -> float:
+    """The weight of each of one's notes: as given (a finite number > 0), else ``default_weight``."""
+    if weight is None:
+        return default_weight(n_base, n_own)
+    if not (math.isfinite(weight) and weight > 0):
+        raise ValueError(f"weight must be a finite number > 0, got {weight!r}")
+    return weight
 
 
 def _training_info(

@@ -18,12 +18,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from invitecls._export import Export, ExportError, normalize_name, normalize_url, read_table, table_field
+from invitecls._export import Export, ExportError, Invitation, normalize_name, normalize_url, read_table, table_field
 from invitecls._history import EVIDENCE_COLUMNS, Evidence, History, decide, load_history
 from invitecls._limits import shorten
 from invitecls._validation import MAX_MUTUAL, parse_count
+
+if TYPE_CHECKING:
+    from invitecls._api import Prediction
 
 __all__ = [
     "DEFAULT_REPLY",
@@ -249,40 +252,43 @@ def triage(
     received = (i for i in export.invitations() if all_directions or i.direction == "INCOMING")
     done = 0
     for chunk in _chunks(received, CHUNK):
-        counts: list[int | None] = []
-        for invitation in chunk:
-            count = by_url.get(normalize_url(invitation.sender_url)) if invitation.sender_url else None
-            if count is None:
-                count = by_name.get(normalize_name(invitation.sender))
-            counts.append(count)
+        counts = [_count_of(invitation, by_url, by_name) for invitation in chunk]
         predictions = classify_many([i.message for i in chunk], counts, model=resolved)
         for invitation, count, prediction in zip(chunk, counts, predictions):
-            evidence = (
-                known.evidence(invitation.message, invitation.sender, invitation.sender_url)
-                if invitation.direction == "INCOMING"
-                else Evidence()
-            )
-            # One's own sent invitations are classified for the record, never acted on.
-            incoming = invitation.direction == "INCOMING"
-            action = decide(prediction.action, invitation.message, evidence) if incoming else None
-            # Nothing to ask someone already connected: the invitation is a duplicate.
-            asks = action == "ask" and not evidence.already_connected
-            reply = reply_template.format(first_name=_first_name(invitation.sender)) if asks else ""
-            yield TriageRow(
-                sender=invitation.sender,
-                profile_url=invitation.sender_url,
-                sent_at=invitation.sent_at,
-                note=invitation.message,
-                mutual_connections=count,
-                label=prediction.label,
-                probability=prediction.probability,
-                action=action,
-                reasons=(*evidence.reasons(invitation.sender), *prediction.reasons),
-                reply=reply,
-                signals=prediction.signals,
-                evidence=evidence,
-                direction=invitation.direction or "INCOMING",
-            )
+            yield _row(invitation, count, prediction, known, reply_template)
         done += len(chunk)
         if progress is not None:
             progress(done)
+
+
+def _count_of(invitation: Invitation, by_url: dict[str, int], by_name: dict[str, int]) -> int | None:
+    """The sender's shared-connection count: by profile URL, else by name, else unknown."""
+    count = by_url.get(normalize_url(invitation.sender_url)) if invitation.sender_url else None
+    return by_name.get(normalize_name(invitation.sender)) if count is None else count
+
+
+def _row(
+    invitation: Invitation, count: int | None, prediction: Prediction, known: History, reply_template: str
+) -> TriageRow:
+    """One invitation's row: the note's verdict, the export's evidence, the action and the reply."""
+    # One's own sent invitations are classified for the record, never acted on.
+    incoming = invitation.direction == "INCOMING"
+    evidence = known.evidence(invitation.message, invitation.sender, invitation.sender_url) if incoming else Evidence()
+    action = decide(prediction.action, invitation.message, evidence) if incoming else None
+    # Nothing to ask someone already connected: the invitation is a duplicate.
+    asks = action == "ask" and not evidence.already_connected
+    return TriageRow(
+        sender=invitation.sender,
+        profile_url=invitation.sender_url,
+        sent_at=invitation.sent_at,
+        note=invitation.message,
+        mutual_connections=count,
+        label=prediction.label,
+        probability=prediction.probability,
+        action=action,
+        reasons=(*evidence.reasons(invitation.sender), *prediction.reasons),
+        reply=reply_template.format(first_name=_first_name(invitation.sender)) if asks else "",
+        signals=prediction.signals,
+        evidence=evidence,
+        direction=invitation.direction or "INCOMING",
+    )

@@ -81,6 +81,39 @@ def test_every_row_of_every_data_file_is_valid(path: Path) -> None:
     assert not problems, problems[:10]
 
 
+REALSTYLE_FIELDS = {"message", "mutual_connections", "label", "kind", "lang", "voice", "group"}
+
+
+def test_the_real_style_set_is_valid_and_apart_from_the_corpus(rows) -> None:
+    from invitecls._normalize import normalize_one
+
+    records = [json.loads(line) for line in (DATA / "realstyle.jsonl").read_text(encoding="utf-8").splitlines()]
+    problems = []
+    for line, r in enumerate(records, start=1):
+        where, count = f"realstyle.jsonl:{line}", r.get("mutual_connections")
+        if set(r) != REALSTYLE_FIELDS:
+            problems.append(f"{where} fields {sorted(r)}")
+            continue
+        if len(r["message"]) > 300 or r["label"] not in ("spam", "genuine") or r["kind"] not in KINDS:
+            problems.append(f"{where} message, label or kind")
+        if r["lang"] not in LANGS - {"ru", "und"} or not re.fullmatch(r"r2?-[a-z_]+-\d{4}", r["group"]):
+            problems.append(f"{where} lang or group")
+        if count is not None and not (isinstance(count, int) and count >= 0):
+            problems.append(f"{where} mutual_connections {count!r}")
+        # The guide keeps its ambiguous band (nothing specific, 6 to 9 shared connections) out of evaluation sets.
+        if r["kind"] in ("generic", "empty") and count is not None and 6 <= count <= 9:
+            problems.append(f"{where} generic note in the ambiguous band")
+    assert not problems, problems[:10]
+    assert len({r["group"] for r in records}) == len(records)
+    for prefix in ("r-", "r2-"):  # each round on its own covers every language
+        assert len({r["lang"] for r in records if r["group"].startswith(prefix)}) == 12
+    # Written by people who never saw the corpus: only generic notes (a default
+    # text, "hi") may coincide with a corpus note.
+    corpus = {normalize_one(row["message"])[0] for row in rows}
+    shared = [r["message"] for r in records if r["kind"] not in ("generic", "empty")]
+    assert not [m for m in shared if normalize_one(m)[0] in corpus]
+
+
 def test_written_sources_are_valid() -> None:
     files = sorted((DATA / "written").glob("*.jsonl"))
     assert len(files) >= 6

@@ -27,13 +27,30 @@ def test_quality_on_the_grouped_test_split(shipped) -> None:
     assert report.genuine_flagged is not None and report.genuine_flagged <= 0.02
 
 
-def test_quality_on_the_independent_real_style_set(shipped) -> None:
+@pytest.mark.parametrize("round_two", [False, True], ids=["whole set", "second round"])
+def test_quality_on_the_independent_real_style_set(shipped, round_two: bool) -> None:
+    # The second round was written to be hard (see the data card): it must meet the bars on its own.
     card = load_script("model_card")
-    figures = card.realstyle_figures(shipped)
-    assert figures["n"] >= 600 and figures["languages"] == 12
+    figures = card.realstyle_figures(shipped, round_two=round_two)
+    assert figures["n"] >= (600 if round_two else 1200) and figures["languages"] == 12
     assert figures["macro_f1"] >= 0.92
     assert figures["genuine_flagged"] <= 0.05
     assert figures["genuine_declined"] <= 0.01
+
+
+@pytest.mark.parametrize("count", [0, 3, 12, 30])
+def test_default_texts_in_every_language_are_judged_by_the_count(shipped, count: int) -> None:
+    # The guide: the default text is spam from 5 or fewer shared connections,
+    # genuine (never declined) from 10 or more. Finnish has no default text of
+    # LinkedIn's own (its interface has no Finnish): its speakers type the
+    # translations, kept as generic phrasings.
+    defaults = [t for t in invitecls.default_templates() if t.kind == "default" or t.lang == "fi"]
+    texts = [t.text.replace("_name_", "Anders") for t in defaults]
+    assert len(texts) >= 45
+    predictions = invitecls.classify_many(texts, [count] * len(texts))
+    wrong = [(text, p.label, p.action) for text, p in zip(texts, predictions) if (p.label == "spam") != (count <= 5)]
+    declined = [text for text, p in zip(texts, predictions) if count >= 10 and p.action == "decline"]
+    assert not wrong and not declined, wrong or declined
 
 
 def test_unknown_counts_are_judged_from_the_text(shipped) -> None:
