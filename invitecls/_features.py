@@ -108,8 +108,8 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
     templates : sequence of str or Template, or None, default=None
         Generic notes to measure the similarity to (a ``str`` is a template of
         kind ``"generic"``). None uses the shipped list: LinkedIn's default
-        texts in eleven languages, generic and flattering phrasings in all
-        twelve.
+        texts in eleven languages, generic and flattering phrasings (for
+        Finnish, the default texts' translations).
 
     Attributes
     ----------
