@@ -17,6 +17,7 @@ and the next save works (the dead writer's lock is free, its temporary file remo
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -616,15 +617,22 @@ def test_a_reader_never_sees_a_model_being_replaced(tmp_path: Path, tiny, quick)
     old, new = tiny
     path = tmp_path / "model.joblib"
     save_model(old, path)
+    # The reader reports every finished read; after each save the writer waits for two reads
+    # that began after it, so the reader sees both models whatever the scheduler does.
+    read_r, read_w = os.pipe()
+    os.set_blocking(read_w, False)
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            os.close(read_w)
             for i in range(30):
                 save_model(new if i % 2 == 0 else old, path, overwrite=True)
+                _after_two_more_reads(read_r)
             code = 0
         finally:
             os._exit(code)
+    os.close(read_r)
     seen, errors = set(), []
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -634,9 +642,23 @@ def test_a_reader_never_sees_a_model_being_replaced(tmp_path: Path, tiny, quick)
             seen.add(_which(path, old, new))
         except Exception as err:
             errors.append(repr(err))
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):  # a full pipe, or the writer is done
+            os.write(read_w, b"r")
+    os.close(read_w)
     assert status >> 8 == 0
     assert errors == []
     assert seen == {"old", "new"}
+
+
+def _after_two_more_reads(read_r: int) -> None:
+    """Return once the reader has finished two reads, the second wholly after this call."""
+    os.set_blocking(read_r, False)
+    with contextlib.suppress(BlockingIOError):
+        while os.read(read_r, 4096):
+            pass
+    os.set_blocking(read_r, True)
+    for _ in range(2):
+        os.read(read_r, 1)
 
 
 def test_a_replaced_model_is_kept_as_a_backup(tmp_path: Path, tiny, quick) -> None:
