@@ -344,6 +344,13 @@ class CompiledModel:
             raise ValueError(f"classes {list(classes)[:5]!r}: a model needs two or more distinct class names")
         n_words, n_chars = self.n_word_features, self.n_char_features
         rows = 1 if len(classes) == 2 else len(classes)
+        n_dense = self.coef.shape[-1] - n_words - n_chars if self.coef.ndim == 2 else len(DENSE_NAMES)
+        if n_dense != len(DENSE_NAMES):
+            # The usual cause is a model trained by another version of invitecls, whose note-level features differ.
+            raise ValueError(
+                f"coef: the model weighs {n_dense} note-level features, this version of invitecls computes "
+                f"{len(DENSE_NAMES)}: it was trained by another version; retrain it with `invitecls train`"
+            )
         expected = {
             "coef": (self.coef, (rows, n_words + n_chars + len(DENSE_NAMES))),
             "intercept": (self.intercept, (rows,)),

@@ -59,6 +59,7 @@ _UNITS: dict[str, tuple[str, ...]] = {
         "generic_x_mutual_10_plus",
         "generic_x_mutual_0_5",
         "generic_x_mutual_unknown",
+        "no_pitch_x_mutual_10_plus",
     ),
     "length": ("length_log1p", "words_log1p"),
     "emoji": ("emoji_log1p",),

@@ -9,8 +9,10 @@ matrix with these blocks, in order:
   computed in the character space that the previous block already built (the
   note is vectorised once); whether the note is empty; the shared-connection
   count (log1p, buckets, an indicator for unknown) and its interactions with
-  genericness; cheap note-level signals (length, question, links, emoji,
-  numbers, money, words never seen in training); and counts of concepts from
+  genericness, with a note that names no context, and with a note that
+  pitches nothing (many shared connections speak for a sender only then);
+  cheap note-level signals (length, question, links, emoji, numbers, money,
+  words never seen in training); and counts of concepts from
   multilingual lexicons (events, past meetings, the recipient's work, offers,
   calls to action, scam stories, vague recruiting, flattery...).
 

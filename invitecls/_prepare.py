@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from invitecls._cues import CONTEXT_CONCEPTS, CUE_NAMES, PITCH_FEATURE_CONCEPTS, cues_of_tokens
+from invitecls._cues import CONTEXT_CONCEPTS, CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cues_of_tokens
 from invitecls._normalize import SIGNAL_NAMES, normalize_one
 from invitecls._tokenize import guess_language, stem, stemmer_name, tokenize
 
@@ -66,6 +66,7 @@ DENSE_NAMES = (
     "no_context_x_mutual_0_5",
     "no_context_x_mutual_unknown",
     "no_context_x_mutual_10_plus",
+    "no_pitch_x_mutual_10_plus",
 )
 #: The column of each dense feature in the dense block.
 DENSE_INDEX = {name: i for i, name in enumerate(DENSE_NAMES)}
@@ -74,7 +75,7 @@ DENSE_BLOCKS = tuple(
     "template"
     if name in ("template_similarity", "empty", "generic")
     else "counts"
-    if name.startswith(("mutual_", "generic_x_", "no_context_x_"))
+    if name.startswith(("mutual_", "generic_x_", "no_context_x_", "no_pitch_x_"))
     else "concepts"
     if name.startswith("cue_") or name in ("pitch_x_context", "no_context", "links", "money", "percent")
     else "style"
@@ -85,6 +86,7 @@ DENSE_BLOCKS = tuple(
 #: words); ``concepts`` is what it says (lexicon concepts, links, money).
 BLOCK_NAMES = ("word", "char", "template", "counts", "style", "concepts")
 _PITCH_INDEX = [CUE_NAMES.index(c) for c in PITCH_FEATURE_CONCEPTS]
+_ANY_PITCH_INDEX = [CUE_NAMES.index(c) for c in PITCH_CONCEPTS]
 _CONTEXT_INDEX = [CUE_NAMES.index(c) for c in CONTEXT_CONCEPTS]
 _SIGNAL = {name: i for i, name in enumerate(SIGNAL_NAMES)}
 
@@ -209,7 +211,14 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
     no_context = ((context == 0) & (empty == 0)).astype(float)
     out[:, DENSE_INDEX["no_context"]] = no_context
     # Like a generic note, a note without a reason is judged by who sends it.
-    out[:, DENSE_INDEX["no_context_x_mutual_0_5"] :] = no_context[:, None] * band[:, _NO_CONTEXT_BY_COUNT]
+    out[:, DENSE_INDEX["no_context_x_mutual_0_5"] : DENSE_INDEX["no_context_x_mutual_10_plus"] + 1] = (
+        no_context[:, None] * band[:, _NO_CONTEXT_BY_COUNT]
+    )
+    # Many shared connections speak for a sender only when the note pitches
+    # nothing: a pitch stays spam whatever the count (the guide's rule), so the
+    # count's pull toward genuine is learnt apart for notes without one.
+    no_pitch = (cues[:, _ANY_PITCH_INDEX].sum(axis=1) == 0).astype(float)
+    out[:, DENSE_INDEX["no_pitch_x_mutual_10_plus"]] = no_pitch * band[:, 7]
     return out
 
 

@@ -112,6 +112,19 @@ def test_no_context_marks_notes_without_a_reason_and_meets_the_count() -> None:
     assert np.array_equal(one[0], dense[0])
 
 
+def test_many_shared_connections_meet_only_notes_without_a_pitch() -> None:
+    notes = [
+        "Hello, hope you are well, happy to connect!",
+        "We help CFOs close their books 40% faster. Open to a quick demo call?",
+        "",
+    ]
+    counts = [None, 0, 5, 10, 60]
+    batch = prepare([n for n in notes for _ in counts], np.array([np.nan if c is None else c for c in counts] * 3))
+    column = dense_features(batch, np.zeros(len(batch)))[:, DENSE_NAMES.index("no_pitch_x_mutual_10_plus")]
+    many = [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert column.tolist() == many + [0.0] * len(counts) + many  # a pitch never; no note at all, as any other
+
+
 def test_the_count_columns_are_the_guides_bands() -> None:
     counts = [None, 0, 1, 5, 6, 9, 10, 49, 50, 10_000]
     mutual = np.array([np.nan if c is None else c for c in counts])

@@ -277,6 +277,14 @@ def test_a_forged_compiled_model_is_one_clear_error(saved: Path, small_model, ch
     assert str(saved) in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_model_of_another_feature_set_asks_to_be_retrained(saved: Path, small_model) -> None:
+    # A model trained before a note-level feature was added weighs one feature fewer.
+    coef = small_model._compiled().coef
+    _forge(saved, **{"compiled.npz": _npz(small_model, coef=coef[:, :-1])})
+    with pytest.raises(ModelError, match=r"trained by another version; retrain it with `invitecls train`"):
+        load_compiled(saved)
+
+
 def test_an_array_claiming_more_than_the_file_holds_is_refused_before_it_is_allocated(saved: Path) -> None:
     members = model_members(saved)
     with zipfile.ZipFile(io.BytesIO(members["compiled.npz"])) as npz:

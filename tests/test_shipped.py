@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 import zipfile
@@ -51,6 +52,28 @@ def test_default_texts_in_every_language_are_judged_by_the_count(shipped, count:
     wrong = [(text, p.label, p.action) for text, p in zip(texts, predictions) if (p.label == "spam") != (count <= 5)]
     declined = [text for text, p in zip(texts, predictions) if count >= 10 and p.action == "decline"]
     assert not wrong and not declined, wrong or declined
+
+
+def test_a_pitch_stays_spam_however_many_connections_the_sender_shares(shipped) -> None:
+    # The guide: pitches, scams and vague recruiting are spam whatever the count.
+    # The behavioural suite's phrases (new wording: not corpus material), in twelve languages.
+    probes = json.loads((ROOT / "tests" / "fixtures" / "probe_phrases.json").read_text(encoding="utf-8"))
+    fields = {"name": "Ana", "sender": "Tom", "company": "Ostrava Logistics", "mutual": "Pavel Novak"}
+    pitches = [
+        text.format(**fields)
+        for phrases in probes.values()
+        for part in ("pitches", "scams", "vague_recruiting")
+        for text in phrases[part]
+    ]
+    assert len(pitches) >= 200
+
+    def spam_share(count: int) -> float:
+        return float(np.mean([p.label == "spam" for p in invitecls.classify_many(pitches, [count] * len(pitches))]))
+
+    from_strangers = spam_share(0)
+    from_many = np.mean([spam_share(count) for count in (12, 40, 150)])
+    assert from_strangers >= 0.9
+    assert from_many >= from_strangers - 0.025, (from_strangers, from_many)
 
 
 def test_unknown_counts_are_judged_from_the_text(shipped) -> None:
