@@ -218,7 +218,7 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
     # nothing: a pitch stays spam whatever the count (the guide's rule), so the
     # count's pull toward genuine is learnt apart for notes without one.
     no_pitch = (cues[:, _ANY_PITCH_INDEX].sum(axis=1) == 0).astype(float)
-    out[:, DENSE_INDEX["no_pitch_x_mutual_10_plus"]] = no_pitch * band[:, 7]
+    out[:, DENSE_INDEX["no_pitch_x_mutual_10_plus"]] = no_pitch * band[:, _TEN_PLUS]
     return out
 
 
@@ -238,6 +238,7 @@ _BAND_TABLE = np.array(
 _BAND_EDGES = np.array([0.5, 5.5, 9.5, 49.5])  # counts are whole numbers: the edges fall between them
 _GENERIC_BY_COUNT = [0, 7, 8, 1]  # generic_x_mutual_: log1p, 10_plus, 0_5, unknown
 _NO_CONTEXT_BY_COUNT = [8, 1, 7]  # no_context_x_mutual_: 0_5, unknown, 10_plus
+_TEN_PLUS = 7  # the band table's "10 or more" column
 _FIRST_CUE = f"cue_{CUE_NAMES[0]}"
 
 
