@@ -175,7 +175,10 @@ class Baseline(ClassifierMixin, BaseEstimator):
         self.max_genuine_flagged = max_genuine_flagged
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any, groups: Any = None) -> Baseline:
+    def fit(self, X: Any, y: Any, groups: Any = None, pitch: Any = None) -> Baseline:
+        # ``pitch`` (which notes are pitches, from the corpus's kind column) is
+        # given to the baselines as to invitecls; a plain pipeline has no
+        # stage that reads it.
         from invitecls._model import decision_threshold, grouped_folds, platt_scaling, sigmoid
 
         notes = table(X)

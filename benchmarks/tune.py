@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def score(params: dict[str, Any], a: Any, b: Any) -> dict[str, float]:
         fold = train.subset(a)
-        model = InviteClassifier(cv=inner, **params).fit(fold.X, fold.labels, groups=fold.groups)
+        model = InviteClassifier(cv=inner, **params).fit(fold.X, fold.labels, groups=fold.groups, pitch=fold.pitch())
         return cv_metrics(y[b], model.predict_proba(train.subset(b).X)[:, 1], model.threshold_)
 
     chosen_candidates = candidates(defaults)[: 2 if args.quick else None]

@@ -407,11 +407,13 @@ def _predict_all(model: CompiledModel, texts: list[str], counts: np.ndarray, rea
 GATHER_LATE_MAX = 64
 
 
-def _deferred_reasons(model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch) -> DeferredReasons:
+def _deferred_reasons(
+    model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch, on_count: np.ndarray
+) -> DeferredReasons:
     """A chunk's reasons, explained when first read."""
     if len(batch) <= GATHER_LATE_MAX:
-        return DeferredReasons(partial(gather, model, features, labels, batch))
-    return DeferredReasons(gather(model, features, labels, batch))
+        return DeferredReasons(partial(gather, model, features, labels, batch, on_count))
+    return DeferredReasons(gather(model, features, labels, batch, on_count))
 
 
 def _predict(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons: bool = True) -> list[Prediction]:
@@ -422,8 +424,8 @@ def _predict(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons
     features = model.features(batch)
     proba = model.predict_proba(features.assembled)
     labels = model.labels(proba)
-    actions = model.actions(batch, features, proba)
-    chunk = _deferred_reasons(model, features, labels, batch) if reasons else None
+    actions, on_count = model.actions(batch, features, proba)
+    chunk = _deferred_reasons(model, features, labels, batch, on_count) if reasons else None
     classes = list(model.classes)
     class_index = {c: i for i, c in enumerate(classes)}
     templates = model.templates

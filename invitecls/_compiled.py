@@ -1,7 +1,8 @@
 """A fitted model compiled for prediction: numpy arrays, no scikit-learn, no pickle.
 
 ``CompiledModel`` holds what prediction needs of a fitted ``InviteClassifier``
-(vocabularies, IDF weights, template matrix, coefficients, thresholds) and
+(vocabularies, IDF weights, template matrix, the first stage's and the
+logistic regression's coefficients, thresholds) and
 computes the same probabilities as the estimator's scikit-learn path, entry for
 entry. It is what ``classify`` and ``classify_many`` run: it loads in a
 fraction of a second from a ``.npz`` archive read with ``allow_pickle=False``
@@ -27,6 +28,7 @@ from invitecls._fast import (
     _Tfidf,
     char_block,
     nearest_template,
+    pitch_probability,
     row_sums,
     side_by_side,
     template_scores,
@@ -67,6 +69,7 @@ class Features:
     dense: np.ndarray  # zeros included, in DENSE_NAMES order
     similarity: np.ndarray  # to the nearest template
     best: np.ndarray  # the index of that template
+    pitch: np.ndarray  # the first stage's probability of a pitch
 
     @cached_property
     def matrix(self) -> sp.csr_matrix:
@@ -90,6 +93,8 @@ class CompiledModel:
     template_matrix: sp.csr_matrix
     coef: np.ndarray
     intercept: np.ndarray
+    pitch_coef: np.ndarray  # the first stage (``InviteFeatures.pitch_coef_``)
+    pitch_intercept: float
     surface: dict[str, str]
     stems: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -120,6 +125,8 @@ class CompiledModel:
             template_matrix=sp.csr_matrix(features.template_matrix_),
             coef=np.asarray(model.logreg_.coef_, dtype=np.float64),
             intercept=np.asarray(model.logreg_.intercept_, dtype=np.float64),
+            pitch_coef=np.asarray(features.pitch_coef_, dtype=np.float64),
+            pitch_intercept=float(features.pitch_intercept_),
             surface=dict(model.surface_),
             stems={k: dict(v) for k, v in getattr(model, "stems_", {}).items()},
         )
@@ -152,8 +159,10 @@ class CompiledModel:
         chars = char_block(self.chars, batch.canon)
         scores = template_scores(chars.rows, chars.indices, chars.data, len(batch), self.templates_by_feature)
         similarity, best = nearest_template(scores)
-        dense = dense_features(batch, similarity, unseen_share(self.words.vocabulary, batch.stems))
-        return Features(side_by_side([words, chars], dense), words, chars, dense, similarity, best)
+        unseen = unseen_share(self.words.vocabulary, batch.stems)
+        pitch = pitch_probability(words, chars, self.pitch_coef, self.pitch_intercept)
+        dense = dense_features(batch, similarity, unseen, pitch)
+        return Features(side_by_side([words, chars], dense), words, chars, dense, similarity, best, pitch)
 
     @property
     def templates_by_feature(self) -> sp.csr_matrix:
@@ -193,8 +202,8 @@ class CompiledModel:
             chosen = classes[np.argmax(proba, axis=1)]
         return chosen
 
-    def actions(self, batch: Batch, features: Features, proba: np.ndarray) -> list[str | None]:
-        """``accept``, ``ask`` or ``decline`` per note (None outside the default task).
+    def actions(self, batch: Batch, features: Features, proba: np.ndarray) -> tuple[list[str | None], np.ndarray]:
+        """``accept``, ``ask`` or ``decline`` per note (None outside the default task), and which rest on the count.
 
         Below the accept threshold a note is accepted, from the decline
         threshold on it is declined, in between the user is advised to ask why
@@ -204,9 +213,12 @@ class CompiledModel:
         note), the verdict rests on the count, not on the text: such a note is
         never declined, only asked about. A note whose letters are mostly
         disguised (``mostly_disguised``) is never accepted: asked about at best.
+        The second array marks the notes asked about, not declined, because
+        their verdict rests on the count: their reasons say so.
         """
+        on_count = np.zeros(len(proba), dtype=bool)
         if not self.default_task:
-            return [None] * len(proba)
+            return [None] * len(proba), on_count
         p = proba[:, 1]
         actions = np.where(
             p >= self.decline_threshold,
@@ -228,15 +240,17 @@ class CompiledModel:
                 known,
                 current[:, DENSE_INDEX["template_similarity"]],
                 current[:, DENSE_INDEX["unseen_words"]],
+                features.pitch[rows],
             )
             shifted = logit + (counterfactual - current) @ self.coef[0, -n_dense:]
             rests_on_count = _expit(np.asarray(shifted).reshape(-1)) < self.threshold
             actions[rows[rests_on_count]] = "ask"
+            on_count[rows[rests_on_count]] = True
         hidden = batch.signals[:, SIGNAL_NAMES.index("n_invisible")]
         for row in np.flatnonzero(hidden >= 1):
             if actions[row] == "accept" and mostly_disguised(hidden[row], batch.canon[row]):
                 actions[row] = "ask"
-        return list(actions)
+        return list(actions), on_count
 
     # ----------------------------------------------------------- storage
 
@@ -256,6 +270,7 @@ class CompiledModel:
             "char_tfidf": {"sublinear_tf": self.chars.tfidf.sublinear_tf, "l2": self.chars.tfidf.l2},
             "templates": [[t.kind, t.lang, t.text] for t in self.templates],
             "template_shape": list(self.template_matrix.shape),
+            "pitch_intercept": self.pitch_intercept,
             "surface": self.surface,
             "stems": self.stems,
         }
@@ -274,6 +289,7 @@ class CompiledModel:
             "template_indptr": self.template_matrix.indptr,
             "coef": self.coef,
             "intercept": self.intercept,
+            "pitch_coef": self.pitch_coef,
         }
         if hasattr(path, "write"):
             np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
@@ -318,6 +334,12 @@ class CompiledModel:
             shape=tuple(meta["template_shape"]),
         )
         names = _untext(data["word_names"]).split("\n") if data["word_names"].size else []
+        if "pitch_coef" not in data or not isinstance(meta.get("pitch_intercept"), (int, float)):
+            # Models of invitecls before the first stage have neither.
+            raise ValueError(
+                "pitch_coef: the model has no first stage (what tells a pitch): it was trained by another "
+                "version; retrain it with `invitecls train`"
+            )
         model = cls(
             classes=tuple(meta["classes"]),
             default_task=bool(meta["default_task"]),
@@ -331,6 +353,8 @@ class CompiledModel:
             template_matrix=template_matrix,
             coef=data["coef"],
             intercept=data["intercept"],
+            pitch_coef=data["pitch_coef"],
+            pitch_intercept=float(meta["pitch_intercept"]),
             surface=dict(meta["surface"]),
             stems={k: dict(v) for k, v in meta["stems"].items()},
         )
@@ -354,6 +378,8 @@ class CompiledModel:
         expected = {
             "coef": (self.coef, (rows, n_words + n_chars + len(DENSE_NAMES))),
             "intercept": (self.intercept, (rows,)),
+            "pitch_coef": (self.pitch_coef, (n_words + n_chars,)),
+            "pitch_intercept": (np.asarray(self.pitch_intercept), ()),
             "word_idf": (self.words.tfidf.idf, (n_words,)),
             "char_idf": (self.chars.tfidf.idf, (n_chars,)),
             "char_columns": (self.chars.columns, self.chars.hashes.shape),

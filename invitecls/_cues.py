@@ -49,9 +49,9 @@ CUE_NAMES = (
 PITCH_FEATURE_CONCEPTS = ("pitch_offer", "call_to_action", "outcome_claims", "money_scheme", "recruiting_vague")
 #: Concepts that make a note a pitch or a scam for the export's evidence
 #: (``_history.is_pitch``): no history with the sender makes such a note
-#: accepted, and a scam story least of all, so it is in this set. The model's
-#: ``no_pitch_x_mutual_10_plus`` reads the same set: many shared connections
-#: speak for a sender only when the note names none of these.
+#: accepted, and a scam story least of all, so it is in this set. Where the
+#: training labels do not say which notes are pitches, the features' first
+#: stage learns this set's verdict (``InviteFeatures.fit``).
 PITCH_CONCEPTS = (*PITCH_FEATURE_CONCEPTS, "scam_story")
 #: Concepts that name a shared context or a reason (``no_context``, ``pitch_x_context``).
 CONTEXT_CONCEPTS = ("event", "past_interaction", "shared", "content", "referral", "purpose")

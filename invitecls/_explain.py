@@ -61,6 +61,7 @@ _UNITS: dict[str, tuple[str, ...]] = {
         "generic_x_mutual_unknown",
         "no_pitch_x_mutual_10_plus",
     ),
+    "pitch_x_mutual": ("pitch_x_mutual_10_plus",),
     "length": ("length_log1p", "words_log1p"),
     "emoji": ("emoji_log1p",),
     "links": ("links",),
@@ -126,6 +127,9 @@ def _phrase(unit: str, toward: str, evidence: Evidence, row: int) -> str:
         return "no note"
     if unit == "mutual":
         return _count_words(float(evidence.mutual[row]))
+    if unit == "pitch_x_mutual":
+        counted = _count_words(float(evidence.mutual[row]))
+        return f"reads like a pitch despite {counted}" if spam_side else counted
     if unit == "length":
         return "short note" if evidence.length[row] < 80 else "detailed note"
     if unit == "emoji":
@@ -153,7 +157,9 @@ def _phrase(unit: str, toward: str, evidence: Evidence, row: int) -> str:
     return unit
 
 
-def explain(model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch) -> list[tuple[str, ...]]:
+def explain(
+    model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch, on_count: np.ndarray | None = None
+) -> list[tuple[str, ...]]:
     """Reasons for each note of a batch, given its features and predicted labels.
 
     Parameters
@@ -165,13 +171,16 @@ def explain(model: CompiledModel, features: Features, labels: np.ndarray, batch:
         The predicted label of each note.
     batch : Batch
         The prepared notes.
+    on_count : ndarray of bool or None, default=None
+        The notes asked about, not declined, because their verdict rests on
+        the count (``CompiledModel.actions``): their first reason says so.
 
     Returns
     -------
     list of tuple of str
         Three to five reasons per note, strongest first.
     """
-    return reasons_of(gather(model, features, labels, batch))
+    return reasons_of(gather(model, features, labels, batch, on_count))
 
 
 @dataclass(frozen=True)
@@ -195,12 +204,15 @@ class Evidence:
     mutual: np.ndarray
     n_emoji: np.ndarray
     length: np.ndarray
+    on_count: np.ndarray  # asked about, not declined, because the verdict rests on the count
 
     def __len__(self) -> int:
         return len(self.labels)
 
 
-def gather(model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch) -> Evidence:
+def gather(
+    model: CompiledModel, features: Features, labels: np.ndarray, batch: Batch, on_count: np.ndarray | None = None
+) -> Evidence:
     """Weigh each note's candidate reasons (vectorised, cheap): all but the phrasing.
 
     Parameters
@@ -212,6 +224,8 @@ def gather(model: CompiledModel, features: Features, labels: np.ndarray, batch: 
         The predicted label of each note.
     batch : Batch
         The prepared notes.
+    on_count : ndarray of bool or None, default=None
+        As in ``explain``.
 
     Returns
     -------
@@ -235,6 +249,7 @@ def gather(model: CompiledModel, features: Features, labels: np.ndarray, batch: 
         mutual=batch.mutual.copy(),
         n_emoji=batch.signals[:, SIGNAL_NAMES.index("n_emoji")].copy(),
         length=np.fromiter(map(len, batch.canon), dtype=np.int64, count=len(batch)),
+        on_count=np.zeros(len(batch), dtype=bool) if on_count is None else np.asarray(on_count, dtype=bool),
     )
 
 
@@ -266,6 +281,11 @@ def reasons_of(evidence: Evidence) -> list[tuple[str, ...]]:
         a, b = word_bounds[i], word_bounds[i + 1]
         candidates += zip(word_values[a:b], word_names[a:b])
         reasons = _reasons(candidates, evidence.labels[i], evidence, i)
+        if evidence.on_count[i]:
+            # Why the note is asked about rather than declined comes first.
+            counted = _count_words(float(evidence.mutual[i]))
+            others = (r for r in reasons if r != counted)
+            reasons = (counted + ": ask, not decline", *others)[:MAX_REASONS]
         out.append(tuple(shared.setdefault(r, r) for r in reasons))
     return out
 

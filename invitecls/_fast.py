@@ -39,6 +39,7 @@ __all__ = [
     "char_block",
     "char_tfidf",
     "nearest_template",
+    "pitch_probability",
     "row_sums",
     "side_by_side",
     "template_scores",
@@ -406,3 +407,18 @@ def row_sums(matrix: SparseRows | sp.csr_matrix, weights: np.ndarray) -> np.ndar
         rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     sums: np.ndarray = np.bincount(rows, weights=matrix.data * weights[matrix.indices], minlength=matrix.shape[0])
     return sums
+
+
+def pitch_probability(
+    words: SparseRows | sp.csr_matrix, chars: SparseRows | sp.csr_matrix, coef: np.ndarray, intercept: float
+) -> np.ndarray:
+    """The first stage's probability that each note is a pitch, from its two n-gram blocks.
+
+    ``coef`` weighs the word columns, then the character columns. The same
+    sums in the same order for scipy's matrices and for ``SparseRows``, so
+    the estimator and a compiled model agree to the last bit.
+    """
+    n_words = words.shape[1]
+    log_odds = row_sums(words, coef[:n_words]) + row_sums(chars, coef[n_words:]) + intercept
+    probability: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -500, 500)))
+    return probability

@@ -9,8 +9,9 @@ matrix with these blocks, in order:
   computed in the character space that the previous block already built (the
   note is vectorised once); whether the note is empty; the shared-connection
   count (log1p, buckets, an indicator for unknown) and its interactions with
-  genericness, with a note that names no context, and with a note that
-  pitches nothing (many shared connections speak for a sender only then);
+  genericness, with a note that names no context, and with the probability
+  that the note is a pitch (many shared connections speak for a sender only
+  when it is not), learnt by a first stage from the two n-gram blocks;
   cheap note-level signals (length, question, links, emoji, numbers, money,
   words never seen in training); and counts of concepts from
   multilingual lexicons (events, past meetings, the recipient's work, offers,
@@ -29,6 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
 from invitecls._cues import CUE_NAMES
@@ -37,19 +40,26 @@ from invitecls._fast import (
     WordTable,
     char_tfidf,
     nearest_template,
+    pitch_probability,
     template_scores,
     templates_by_feature,
     unseen_share,
     word_tfidf,
 )
 from invitecls._normalize import normalize_one
-from invitecls._prepare import BLOCK_NAMES, DENSE_BLOCKS, DENSE_NAMES, Batch, dense_features, prepare
+from invitecls._prepare import BLOCK_NAMES, DENSE_BLOCKS, DENSE_NAMES, Batch, dense_features, names_a_pitch, prepare
 from invitecls._templates import Template, default_templates
 from invitecls._tokenize import word_ngrams
-from invitecls._validation import as_notes
+from invitecls._validation import as_notes, check_pitch
 
 __all__ = ["BLOCK_NAMES", "CUE_NAMES", "DENSE_NAMES", "Batch", "InviteFeatures", "WordAnalyzer", "prepare"]
 
+# The first stage's regularisation. In grouped folds of the corpus's training
+# split a tighter fit (0.25) told pitches apart worse, and a looser one (4)
+# made the whole model no better.
+_PITCH_C = 1.0
+# Folds of the first stage's cross-fitting (``InviteFeatures.fit_transform``).
+_PITCH_FOLDS = 5
 # Fast-path tables per fitted word vectorizer: built on first use, never pickled.
 _TABLES: weakref.WeakKeyDictionary[Any, tuple[WordTable, CharTable]] = weakref.WeakKeyDictionary()
 
@@ -81,8 +91,12 @@ class WordAnalyzer:
 class InviteFeatures(TransformerMixin, BaseEstimator):
     """Turn connection requests into word, character, template and count features.
 
-    ``fit`` learns two TF-IDF vocabularies from the normalised notes; the
-    other features need no fitting. The output has the blocks of the module
+    ``fit`` learns two TF-IDF vocabularies from the normalised notes, and a
+    first stage: a logistic regression over the two n-gram blocks that tells
+    how likely a note is a pitch, a scam or a vague recruiting offer. That
+    probability decides which of two features many shared connections go to
+    (a pitch stays spam whatever the count). The other features need no
+    fitting. The output has the blocks of the module
     docstring, in order: word n-grams, character n-grams, then the dense
     features (``get_feature_blocks_out`` names the block of each column).
 
@@ -130,6 +144,12 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         Columns of the word block (the first columns of the output).
     n_char_features_ : int
         Columns of the character block (right after the word block).
+    pitch_coef_ : ndarray of shape (n_word_features_ + n_char_features_,)
+        The first stage's weights of the word, then the character columns.
+    pitch_intercept_ : float
+        Its intercept: the probability of a pitch is
+        ``expit(ngrams @ pitch_coef_ + pitch_intercept_)`` (``fit_transform``
+        gives the training notes cross-fitted ones).
 
     See Also
     --------
@@ -185,8 +205,8 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
             t if isinstance(t, Template) else Template(kind="generic", lang="und", text=str(t)) for t in self.templates
         )
 
-    def fit(self, X: Any, y: Any = None) -> InviteFeatures:
-        """Learn the vocabularies and IDF weights.
+    def fit(self, X: Any, y: Any = None, pitch: Any = None) -> InviteFeatures:
+        """Learn the vocabularies, IDF weights and the first stage.
 
         Parameters
         ----------
@@ -196,6 +216,14 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
             sequence of notes means every count is unknown.
         y : None
             Ignored; there for the scikit-learn API.
+        pitch : array-like of shape (n_notes,) of bool or None, default=None
+            Which notes are pitches, scams or vague recruiting offers: what
+            the first stage learns. For a note given as None (or every note,
+            when ``pitch`` is None) the lexicon answers: whether the note
+            names an offer, a call to action, a promised outcome, a money
+            scheme, a vague job offer or a scam story. ``invitecls.train``
+            derives it from a ``kind`` column (``LabeledData.pitch``: spam
+            that no count of shared connections makes genuine).
 
         Returns
         -------
@@ -205,12 +233,31 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            No notes, every note empty, or no n-gram kept (see ``min_df``).
+            No notes, every note empty, no n-gram kept (see ``min_df``), or a
+            ``pitch`` of another length than ``X``.
         """
-        return self._fit_batch(prepare(*as_notes(X)))
+        batch = prepare(*as_notes(X))
+        return self._fit_batch(batch, check_pitch(pitch, len(batch)))
 
-    def _fit_batch(self, batch: Batch) -> InviteFeatures:
-        """Fit on notes already normalised with ``prepare``."""
+    def _fit_batch(self, batch: Batch, pitch: np.ndarray | None = None) -> InviteFeatures:
+        """Fit on notes already normalised with ``prepare`` (``pitch``: 1, 0 or NaN for unknown)."""
+        self._fit_vocabularies(batch)
+        self._fit_pitch(batch, pitch)
+        return self
+
+    def _fit_transform_batch(
+        self, batch: Batch, pitch: np.ndarray | None = None, groups: np.ndarray | None = None
+    ) -> sp.csr_matrix:
+        """Fit, then the features of the same notes with the first stage's probabilities cross-fitted.
+
+        The notes of a group (None: identical normalised notes) share a fold.
+        """
+        self._fit_vocabularies(batch)
+        cross_fitted = self._fit_pitch(batch, pitch, groups, cross_fit=True)
+        return self._transform_batch(batch, pitch=cross_fitted)[0]
+
+    def _fit_vocabularies(self, batch: Batch) -> None:
+        """The two TF-IDF blocks and the templates in their character space."""
         if len(batch) == 0:
             raise ValueError("cannot fit on zero notes")
         with_text = sum(1 for canon in batch.canon if canon)
@@ -244,7 +291,59 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         self.template_matrix_ = sp.csr_matrix(self.char_vectorizer_.transform(template_canon))
         self.n_word_features_ = len(self.word_vectorizer_.vocabulary_)
         self.n_char_features_ = len(self.char_vectorizer_.vocabulary_)
-        return self
+
+    def _fit_pitch(
+        self, batch: Batch, pitch: np.ndarray | None, groups: np.ndarray | None = None, *, cross_fit: bool = False
+    ) -> np.ndarray | None:
+        """The first stage: a logistic regression from the n-gram blocks to "this note is a pitch".
+
+        With ``cross_fit``, also each note's probability from a stage fitted
+        without its fold (returned): what the model is trained on, since a
+        stage's probabilities on its own training notes are surer than on
+        any note it never saw.
+        """
+        named = names_a_pitch(batch).astype(float)
+        target = named if pitch is None else np.where(np.isnan(pitch), named, pitch)
+        ngrams = sp.hstack(self._ngram_blocks(batch), format="csr")
+        self.pitch_coef_, self.pitch_intercept_ = _fit_stage(ngrams, target)
+        if not cross_fit:
+            return None
+        if groups is None:
+            groups = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
+        n_splits = min(_PITCH_FOLDS, len(np.unique(groups)))
+        if n_splits < 2:
+            return _stage_probability(ngrams, self.pitch_coef_, self.pitch_intercept_)
+        cross_fitted = np.empty(len(batch))
+        for train, test in GroupKFold(n_splits=n_splits).split(ngrams, target, groups):
+            coef, intercept = _fit_stage(ngrams[train], target[train])
+            cross_fitted[test] = _stage_probability(ngrams[test], coef, intercept)
+        return cross_fitted
+
+    def fit_transform(self, X: Any, y: Any = None, pitch: Any = None) -> sp.csr_matrix:
+        """Fit, then the features of the same notes, with the first stage cross-fitted.
+
+        Like scikit-learn's ``TargetEncoder``, ``fit_transform`` is not
+        ``fit(X).transform(X)``: each note's probability of a pitch comes from
+        a first stage fitted on the other folds (5, of groups of identical
+        normalised notes), because a stage is surer of the notes it was fitted
+        on than of any other. ``InviteClassifier`` trains on these features.
+
+        Parameters
+        ----------
+        X : DataFrame, sequence of (message, mutual_connections) pairs, or sequence of str
+            The notes, in any of the forms ``fit`` takes.
+        y : None
+            Ignored; there for the scikit-learn API.
+        pitch : array-like of shape (n_notes,) of bool or None, default=None
+            As in ``fit``.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_notes, n_features)
+            Columns named by ``get_feature_names_out``.
+        """
+        batch = prepare(*as_notes(X))
+        return self._fit_transform_batch(batch, check_pitch(pitch, len(batch)))
 
     def transform(self, X: Any) -> sp.csr_matrix:
         """Return the feature matrix of the notes.
@@ -261,25 +360,30 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         """
         return self._transform_batch(prepare(*as_notes(X)))[0]
 
-    def _transform_batch(self, batch: Batch, *, fast: bool = True) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    def _transform_batch(
+        self, batch: Batch, *, fast: bool = True, pitch: np.ndarray | None = None
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Features, template similarity and best template index of a batch.
 
         ``fast=False`` runs scikit-learn's own ``transform`` for the two TF-IDF
         blocks; the default fast path gives the same matrices, faster.
         """
-        check_is_fitted(self, "template_matrix_")
-        if fast:
-            words_table, chars_table = self._fast_tables()
-            words = word_tfidf(words_table, batch.stems)
-            chars = char_tfidf(chars_table, batch.canon)
-        else:
-            words = self.word_vectorizer_.transform(batch.stems)
-            chars = self.char_vectorizer_.transform(batch.canon)
+        check_is_fitted(self, "pitch_coef_")
+        words, chars = self._ngram_blocks(batch, fast=fast)
         similarity, best = self.template_similarity_from_chars(chars)
         unseen = unseen_share(self.word_vectorizer_.vocabulary_, batch.stems)
-        dense = dense_features(batch, similarity, unseen)
+        if pitch is None:
+            pitch = pitch_probability(words, chars, self.pitch_coef_, self.pitch_intercept_)
+        dense = dense_features(batch, similarity, unseen, pitch)
         matrix = sp.hstack([words, chars, sp.csr_matrix(dense)], format="csr")
         return matrix, similarity, best
+
+    def _ngram_blocks(self, batch: Batch, *, fast: bool = True) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The word and character TF-IDF blocks (``fast=False``: scikit-learn's ``transform``)."""
+        if not fast:
+            return self.word_vectorizer_.transform(batch.stems), self.char_vectorizer_.transform(batch.canon)
+        words_table, chars_table = self._fast_tables()
+        return word_tfidf(words_table, batch.stems), char_tfidf(chars_table, batch.canon)
 
     def _fast_tables(self) -> tuple[WordTable, CharTable]:
         """The vocabularies as the fast path reads them (built once per fit)."""
@@ -348,6 +452,22 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "template_matrix_")
         blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
         return np.asarray(blocks, dtype=object)
+
+
+def _fit_stage(ngrams: sp.csr_matrix, target: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weights and intercept of the first stage on these notes."""
+    if len(np.unique(target)) < 2:
+        # Nothing to tell apart: every note gets the share (smoothed), no n-gram weighs.
+        share = float(np.log((target.sum() + 0.5) / (len(target) - target.sum() + 0.5)))
+        return np.zeros(ngrams.shape[1]), share
+    stage = LogisticRegression(C=_PITCH_C, max_iter=2000).fit(ngrams, target)
+    return np.asarray(stage.coef_[0], dtype=np.float64), float(stage.intercept_[0])
+
+
+def _stage_probability(ngrams: sp.csr_matrix, coef: np.ndarray, intercept: float) -> np.ndarray:
+    """The first stage's probabilities of notes given as one n-gram matrix (for training only)."""
+    probability: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(ngrams @ coef + intercept, -500, 500)))
+    return probability
 
 
 def _fit_vocabulary(vectorizer: TfidfVectorizer, notes: list[Any], block: str, min_df: float) -> None:

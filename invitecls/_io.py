@@ -39,6 +39,7 @@ from invitecls._validation import MAX_MUTUAL
 __all__ = [
     "DEFAULT_LABELS",
     "MIN_PER_CLASS",
+    "PITCH_KINDS",
     "DataError",
     "LabeledData",
     "atomic_write",
@@ -49,6 +50,12 @@ __all__ = [
 DEFAULT_LABELS = ("genuine", "spam")
 #: Training refuses a class with fewer notes than this.
 MIN_PER_CLASS = 20
+#: Kinds whose spam notes are pitches (a sale, a scam, a vague job offer, or a
+#: pitch dressed as a referral, a collaboration or a question): spam whatever
+#: the count, by the guide. The spam of the other kinds (generic, flattery, no
+#: note) is boilerplate, genuine from someone sharing 10 or more connections.
+#: What the features' first stage learns to tell (``LabeledData.pitch``).
+PITCH_KINDS = ("sales", "scam", "recruiter", "referral", "collaboration", "question")
 _SHOWN = 5
 _MESSAGE_LIMIT = 300
 
@@ -161,6 +168,27 @@ class LabeledData:
         return [
             kind in ("generic", "empty") and count is not None and low <= count <= high
             for kind, count in zip(kinds, self.mutual_connections)
+        ]
+
+    def pitch(self) -> list[bool | None]:
+        """Which notes are pitches, scams or vague recruiting offers, as the ``kind`` column tells.
+
+        A note labelled spam whose kind is one of ``PITCH_KINDS`` is one (the
+        spam that no count of shared connections makes genuine), any other
+        note with a kind is not; without a
+        ``kind`` column (or where a row leaves it empty) it is not known
+        (None), and the features' first stage asks the lexicon instead
+        (``InviteClassifier.fit``'s ``pitch``).
+
+        Returns
+        -------
+        list of bool or None
+        """
+        kinds = self.columns.get("kind")
+        if kinds is None:
+            return [None] * len(self)
+        return [
+            None if not kind else label == "spam" and kind in PITCH_KINDS for kind, label in zip(kinds, self.labels)
         ]
 
     def to_pandas(self) -> Any:

@@ -35,7 +35,7 @@ from invitecls._compiled import KNOWN_SENDER_COUNT, CompiledModel
 from invitecls._features import BLOCK_NAMES, InviteFeatures
 from invitecls._io import DEFAULT_LABELS
 from invitecls._prepare import Batch, prepare
-from invitecls._validation import as_notes
+from invitecls._validation import as_notes, check_pitch
 
 __all__ = [
     "DEFAULT_BLOCK_WEIGHTS",
@@ -178,8 +178,8 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     """Tell a genuine connection request from a generic, spammy one.
 
     A logistic regression over ``InviteFeatures`` (word and character TF-IDF,
-    similarity to generic templates, shared connections, note-level signals),
-    with calibrated probabilities and decision thresholds chosen on grouped
+    similarity to generic templates, shared connections and whether the note
+    reads like a pitch, note-level signals), with calibrated probabilities and decision thresholds chosen on grouped
     out-of-fold predictions.
 
     Parameters
@@ -296,11 +296,12 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    ``fit`` takes ``groups`` and ``sample_weight``. Inside scikit-learn's
-    model selection (``GridSearchCV``, ``cross_validate``) with metadata
-    routing on (``sklearn.set_config(enable_metadata_routing=True)``), ask for
-    them with ``set_fit_request(groups=True, sample_weight=True)``: each fit
-    then gets the groups and weights of its training notes. Without routing,
+    ``fit`` takes ``groups``, ``sample_weight`` and ``pitch``. Inside
+    scikit-learn's model selection (``GridSearchCV``, ``cross_validate``) with
+    metadata routing on (``sklearn.set_config(enable_metadata_routing=True)``),
+    ask for them with ``set_fit_request(groups=True, sample_weight=True,
+    pitch=True)``: each fit then gets the groups, weights and pitches of its
+    training notes. Without routing,
     ``groups`` given to those tools reaches only their splitter, and each fit
     groups identical notes itself.
 
@@ -417,18 +418,18 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
     def _fit_once(
-        self, batch: Batch, y: np.ndarray, weight: np.ndarray | None = None
+        self, batch: Batch, y: np.ndarray, weight: np.ndarray | None, pitch: np.ndarray | None, groups: np.ndarray
     ) -> tuple[InviteFeatures, LogisticRegression]:
         # The solver's path depends on how many threads BLAS sums with: one
         # thread makes training reproducible on any machine setting.
         with threadpool_limits(limits=1):
-            return self._fit_once_unthreaded(batch, y, weight)
+            return self._fit_once_unthreaded(batch, y, weight, pitch, groups)
 
     def _fit_once_unthreaded(
-        self, batch: Batch, y: np.ndarray, weight: np.ndarray | None
+        self, batch: Batch, y: np.ndarray, weight: np.ndarray | None, pitch: np.ndarray | None, groups: np.ndarray
     ) -> tuple[InviteFeatures, LogisticRegression]:
-        features = self._make_features()._fit_batch(batch)
-        matrix = features._transform_batch(batch)[0]
+        features = self._make_features()
+        matrix = features._fit_transform_batch(batch, pitch, groups)
         n_sparse = features.n_word_features_ + features.n_char_features_
         scale = np.ones(matrix.shape[1])
         if len(np.unique(y)) == 2 and self.nb_scaling:
@@ -446,7 +447,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         logreg.coef_ = logreg.coef_ * scale
         return features, logreg
 
-    def fit(self, X: Any, y: Any, groups: Any = None, sample_weight: Any = None) -> InviteClassifier:
+    def fit(self, X: Any, y: Any, groups: Any = None, sample_weight: Any = None, pitch: Any = None) -> InviteClassifier:
         """Fit the model.
 
         Parameters
@@ -472,6 +473,12 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             thresholds count every note once. None: all notes weigh the same.
             With metadata routing on, request it with
             ``set_fit_request(sample_weight=True)``.
+        pitch : array-like of shape (n_notes,) of bool or None, default=None
+            Which notes are pitches, scams or vague recruiting offers, for the
+            features' first stage (see ``InviteFeatures.fit``); None, or None
+            for a note: the lexicon tells. ``invitecls.train`` derives it from
+            a ``kind`` column. With metadata routing on, request it with
+            ``set_fit_request(pitch=True)``.
 
         Returns
         -------
@@ -482,21 +489,23 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         ------
         ValueError
             A parameter out of its range, fewer than two classes, a missing
-            label, ``groups`` or ``sample_weight`` of another length than
-            ``X``, or notes that are all empty.
+            label, ``groups``, ``sample_weight`` or ``pitch`` of another
+            length than ``X``, or notes that are all empty.
         """
         self._validate_params()
         self._check_block_weights()
         messages, mutual = as_notes(X)
         y_arr = _check_labels(y, len(messages))
         weight = _check_weight(sample_weight, len(y_arr))
+        pitch_arr = check_pitch(pitch, len(y_arr))
         _LOG.info("features: normalising %d notes", len(y_arr))
         batch = prepare(messages, mutual)
+        group_ids = _group_ids(batch, groups)
         self.classes_ = np.unique(y_arr)
         self.is_default_task_ = tuple(self.classes_) == DEFAULT_LABELS
-        slope, intercept = self._calibrate_and_choose_thresholds(batch, y_arr, groups, weight)
+        slope, intercept = self._calibrate_and_choose_thresholds(batch, y_arr, group_ids, weight, pitch_arr)
         _LOG.info("final fit on all %d notes", len(y_arr))
-        self.features_, self.logreg_ = self._fit_once(batch, y_arr, weight)
+        self.features_, self.logreg_ = self._fit_once(batch, y_arr, weight, pitch_arr, group_ids)
         if slope != 1.0 or intercept != 0.0:
             # Fold the Platt scaling into the model: still one logistic regression.
             self.logreg_.coef_ = self.logreg_.coef_ * slope
@@ -507,7 +516,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _calibrate_and_choose_thresholds(
-        self, batch: Batch, y: np.ndarray, groups: Any, weight: np.ndarray | None
+        self, batch: Batch, y: np.ndarray, group_ids: np.ndarray, weight: np.ndarray | None, pitch: np.ndarray | None
     ) -> tuple[float, float]:
         """Out-of-fold scores of a binary task: the Platt scaling (returned), thresholds, metrics."""
         slope, intercept = 1.0, 0.0
@@ -516,7 +525,8 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         self.decline_threshold_: float | None = None
         self.cv_scores_: dict[str, float] = {}
         self.cv_proba_: np.ndarray | None = None
-        oof = self._out_of_fold(batch, y, groups, weight) if len(self.classes_) == 2 and self.cv >= 2 else None
+        binary = len(self.classes_) == 2 and self.cv >= 2
+        oof = self._out_of_fold(batch, y, group_ids, weight, pitch) if binary else None
         if oof is not None:
             positive = y == self.classes_[1]
             _LOG.info("calibration and thresholds")
@@ -531,13 +541,9 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
             self.accept_threshold_ = self.decline_threshold_ = self.threshold_
         return slope, intercept
 
-    def _out_of_fold(self, batch: Batch, y: np.ndarray, groups: Any, weight: np.ndarray | None) -> np.ndarray | None:
-        if groups is None:
-            group_ids = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
-        else:
-            group_ids = np.unique(np.asarray(groups, dtype=str).reshape(-1), return_inverse=True)[1]
-            if len(group_ids) != len(y):
-                raise ValueError(f"groups has {len(group_ids)} entries, X has {len(y)} notes")
+    def _out_of_fold(
+        self, batch: Batch, y: np.ndarray, group_ids: np.ndarray, weight: np.ndarray | None, pitch: np.ndarray | None
+    ) -> np.ndarray | None:
         smallest = min(Counter(y).values())
         n_splits = min(int(self.cv), smallest, len(np.unique(group_ids)))
         self._n_splits_used = n_splits
@@ -550,7 +556,9 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
                 return None
             _LOG.info("fold %d of %d", k, n_splits)
             fold_weight = None if weight is None else weight[train_idx]
-            features, logreg = self._fit_once(batch.take(train_idx), y[train_idx], fold_weight)
+            fold_pitch = None if pitch is None else pitch[train_idx]
+            fold = (batch.take(train_idx), y[train_idx], fold_weight, fold_pitch, group_ids[train_idx])
+            features, logreg = self._fit_once(*fold)
             oof[test_idx] = logreg.decision_function(features._transform_batch(batch.take(test_idx))[0])
         return oof
 
@@ -737,6 +745,17 @@ def _check_labels(y: Any, n: int) -> np.ndarray:
     if len(classes) < 2:
         raise ValueError(f"need at least two classes to fit, got {len(classes)}: {list(classes)}")
     return labels
+
+
+def _group_ids(batch: Batch, groups: Any) -> np.ndarray:
+    """Integer group of each note: ``groups``'s, or (None) one per distinct normalised note."""
+    if groups is None:
+        ids: np.ndarray = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
+        return ids
+    ids = np.unique(np.asarray(groups, dtype=str).reshape(-1), return_inverse=True)[1]
+    if len(ids) != len(batch):
+        raise ValueError(f"groups has {len(ids)} entries, X has {len(batch)} notes")
+    return ids
 
 
 def _check_weight(sample_weight: Any, n: int) -> np.ndarray | None:

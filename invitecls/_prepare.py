@@ -3,8 +3,9 @@
 ``prepare`` normalises, tokenises and stems a batch of notes once; every fold
 of a cross-validation and every block of features reuses the result.
 ``dense_features`` computes the block of features that no vectorizer learns:
-template similarity (given), emptiness, shared connections, note-level signals
-and concept counts (``invitecls._cues``). This module imports neither scikit-learn nor nltk (nltk
+template similarity and the probability of a pitch (both given), emptiness,
+shared connections, note-level signals and concept counts
+(``invitecls._cues``). This module imports neither scikit-learn nor nltk (nltk
 loads only to stem a word not seen before), so that classifying a note with a
 compiled model starts fast.
 
@@ -32,6 +33,7 @@ __all__ = [
     "DENSE_NAMES",
     "Batch",
     "dense_features",
+    "names_a_pitch",
     "prepare",
 ]
 
@@ -66,18 +68,20 @@ DENSE_NAMES = (
     "no_context_x_mutual_0_5",
     "no_context_x_mutual_unknown",
     "no_context_x_mutual_10_plus",
+    "pitch_x_mutual_10_plus",
     "no_pitch_x_mutual_10_plus",
 )
 #: The column of each dense feature in the dense block.
 DENSE_INDEX = {name: i for i, name in enumerate(DENSE_NAMES)}
+_CONCEPT_FEATURES = ("pitch_x_context", "no_context", "links", "money", "percent")
 #: The block of each dense feature, in ``DENSE_NAMES`` order (see ``BLOCK_NAMES``).
 DENSE_BLOCKS = tuple(
     "template"
     if name in ("template_similarity", "empty", "generic")
     else "counts"
-    if name.startswith(("mutual_", "generic_x_", "no_context_x_", "no_pitch_x_"))
+    if name.startswith(("mutual_", "generic_x_", "no_context_x_", "pitch_x_mutual_", "no_pitch_x_"))
     else "concepts"
-    if name.startswith("cue_") or name in ("pitch_x_context", "no_context", "links", "money", "percent")
+    if name.startswith("cue_") or name in _CONCEPT_FEATURES
     else "style"
     for name in DENSE_NAMES
 )
@@ -159,6 +163,16 @@ def prepare(messages: list[str], mutual: np.ndarray) -> Batch:
 _LOG1P_TABLE_SIZE = 4096
 
 
+def names_a_pitch(batch: Batch) -> np.ndarray:
+    """Whether each note names a concept of ``PITCH_CONCEPTS`` (an offer, a call to action, a scam story...).
+
+    What the first stage learns to tell where the labels do not say which
+    notes are pitches (see ``InviteFeatures.fit``).
+    """
+    named: np.ndarray = batch.cues[:, _ANY_PITCH_INDEX].sum(axis=1) > 0
+    return named
+
+
 @lru_cache(maxsize=1)
 def _log1p_table() -> np.ndarray:
     return np.log1p(np.arange(_LOG1P_TABLE_SIZE, dtype=np.float64))
@@ -182,8 +196,14 @@ def log1p_counts(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | None = None) -> np.ndarray:
-    """The dense block, in ``DENSE_NAMES`` order."""
+def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """The dense block, in ``DENSE_NAMES`` order.
+
+    ``similarity`` is each note's similarity to the nearest template,
+    ``unseen`` its share of words never seen in training, and ``pitch`` the
+    learnt probability that it is a pitch, a scam or a vague recruiting offer
+    (``InviteFeatures``' first stage).
+    """
     n = len(batch)
     out = np.empty((n, len(DENSE_NAMES)))
     # For one note, each numpy call costs more than its work: the columns are
@@ -199,14 +219,14 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
         generic[:, None] * band[:, _GENERIC_BY_COUNT]
     )
     _note_level(batch, out)
-    out[:, DENSE_INDEX["unseen_words"]] = 0.0 if unseen is None else unseen
+    out[:, DENSE_INDEX["unseen_words"]] = unseen
     cues = batch.cues
     out[:, DENSE_INDEX[_FIRST_CUE] : DENSE_INDEX[_FIRST_CUE] + cues.shape[1]] = cues
-    pitch = cues[:, _PITCH_INDEX].sum(axis=1)
+    named_pitch = cues[:, _PITCH_INDEX].sum(axis=1)
     context = cues[:, _CONTEXT_INDEX].sum(axis=1)
     # A pitch stays a pitch when it names a shared context: the product lets
     # the model learn that a context does not excuse a pitch.
-    out[:, DENSE_INDEX["pitch_x_context"]] = pitch * context
+    out[:, DENSE_INDEX["pitch_x_context"]] = named_pitch * context
     # A note that names no context at all, however politely, gives no reason.
     no_context = ((context == 0) & (empty == 0)).astype(float)
     out[:, DENSE_INDEX["no_context"]] = no_context
@@ -216,9 +236,12 @@ def dense_features(batch: Batch, similarity: np.ndarray, unseen: np.ndarray | No
     )
     # Many shared connections speak for a sender only when the note pitches
     # nothing: a pitch stays spam whatever the count (the guide's rule), so the
-    # count's pull toward genuine is learnt apart for notes without one.
-    no_pitch = (cues[:, _ANY_PITCH_INDEX].sum(axis=1) == 0).astype(float)
-    out[:, DENSE_INDEX["no_pitch_x_mutual_10_plus"]] = no_pitch * band[:, _TEN_PLUS]
+    # count's pull is learnt apart for pitches and for the rest. What a pitch
+    # is comes from the learnt probability, not the lexicon: senders pitch in
+    # more words than any lexicon lists.
+    ten_plus = band[:, _TEN_PLUS]
+    out[:, DENSE_INDEX["pitch_x_mutual_10_plus"]] = pitch * ten_plus
+    out[:, DENSE_INDEX["no_pitch_x_mutual_10_plus"]] = (1.0 - pitch) * ten_plus
     return out
 
 

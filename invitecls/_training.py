@@ -323,8 +323,8 @@ def train_with_report(
     weight = _checked_weight(weight, n_base, len(own))
     _LOG.info("training on %d notes of yours (weight %g) and %d of %s", len(own), weight, n_base, resolved.name)
     own_groups = _groups(own, "own")
-    X, y, groups, sample_weight = _combined(base_data, own, own_groups, weight)
-    model = InviteClassifier(**params).fit(X, y, groups=groups, sample_weight=sample_weight)
+    X, y, groups, sample_weight, pitch = _combined(base_data, own, own_groups, weight)
+    model = InviteClassifier(**params).fit(X, y, groups=groups, sample_weight=sample_weight, pitch=pitch)
     own_flagged = None
     if model.is_default_task_ and model.cv_proba_ is not None:
         own_flagged = model.cv_proba_[n_base:] >= model.threshold_
@@ -379,12 +379,13 @@ def _training_info(
 
 def _combined(
     base: LabeledData | None, own: LabeledData, own_groups: list[str], weight: float
-) -> tuple[list[tuple[str, int | None]], list[str], list[str], np.ndarray | None]:
-    """Notes, labels, groups and weights of the base (first) and one's own notes (last)."""
+) -> tuple[list[tuple[str, int | None]], list[str], list[str], np.ndarray | None, list[bool | None]]:
+    """Notes, labels, groups, weights and pitches of the base (first) and one's own notes (last)."""
     if base is None:
-        return own.X, own.labels, own_groups, None
+        return own.X, own.labels, own_groups, None, own.pitch()
     weights = np.concatenate([np.ones(len(base)), np.full(len(own), weight)])
-    return base.X + own.X, base.labels + own.labels, _groups(base, "base") + own_groups, weights
+    groups = _groups(base, "base") + own_groups
+    return base.X + own.X, base.labels + own.labels, groups, weights, base.pitch() + own.pitch()
 
 
 @dataclass(frozen=True)

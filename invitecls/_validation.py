@@ -1,8 +1,9 @@
-"""Checks on what callers pass in: notes and shared-connection counts.
+"""Checks on what callers pass in: notes, shared-connection counts and which notes are pitches.
 
 A note is a ``str``; ``None`` or ``""`` is a request with no note. A count is
-a non-negative integer, or ``None`` when unknown. Everything else is refused
-with an error that names the type or value and, in a batch, its position.
+a non-negative integer, or ``None`` when unknown. Whether a training note is a
+pitch is a bool, or ``None`` when not known. Everything else is refused with
+an error that names the type or value and, in a batch, its position.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AMBIGUOUS_BAND", "MAX_MUTUAL", "as_notes", "check_message", "check_mutual", "parse_count"]
+__all__ = ["AMBIGUOUS_BAND", "MAX_MUTUAL", "as_notes", "check_message", "check_mutual", "check_pitch", "parse_count"]
 
 #: Shared connections at which the labelling guide calls a generic note (or no
 #: note) ambiguous: reported apart in evaluations, never declined.
@@ -149,3 +150,43 @@ def as_notes(X: Any) -> tuple[list[str], np.ndarray]:
             messages.append(check_message(row, i, allow_missing=True))
             counts.append(math.nan)
     return messages, np.asarray(counts, dtype=float).reshape(-1)
+
+
+def check_pitch(pitch: Any, n: int) -> np.ndarray | None:
+    """``pitch`` as floats, one per note: 1 (a pitch), 0 (not one) or NaN (not known); None stays None.
+
+    Parameters
+    ----------
+    pitch : array-like of bool or None, or None
+        Which training notes are pitches, scams or vague recruiting offers.
+    n : int
+        The number of notes.
+
+    Returns
+    -------
+    ndarray of shape (n,) or None
+
+    Raises
+    ------
+    ValueError
+        Another length than ``n``, or an entry that is neither a bool nor missing.
+
+    Examples
+    --------
+    >>> check_pitch([True, False, None], 3).tolist()
+    [1.0, 0.0, nan]
+    """
+    if pitch is None:
+        return None
+    values = list(np.asarray(pitch, dtype=object).reshape(-1))
+    if len(values) != n:
+        raise ValueError(f"pitch has {len(values)} entries, X has {n} notes")
+    out = np.empty(n)
+    for i, value in enumerate(values):
+        if _is_missing(value):
+            out[i] = np.nan
+        elif isinstance(value, (bool, np.bool_)) or value in (0, 1):
+            out[i] = float(value)
+        else:
+            raise ValueError(f"pitch[{i}]: expected True, False or None, got {value!r}")
+    return out

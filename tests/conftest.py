@@ -37,7 +37,9 @@ def small_train(corpus: invitecls.LabeledData) -> invitecls.LabeledData:
 
 @pytest.fixture(scope="session")
 def small_model(small_train: invitecls.LabeledData) -> invitecls.InviteClassifier:
-    return invitecls.InviteClassifier(cv=3).fit(small_train.X, small_train.labels, groups=small_train.groups)
+    return invitecls.InviteClassifier(cv=3).fit(
+        small_train.X, small_train.labels, groups=small_train.groups, pitch=small_train.pitch()
+    )
 
 
 @pytest.fixture(scope="session")

@@ -86,11 +86,14 @@ def test_unknown_count_never_quietly_means_spam() -> None:
     specific = "Loved your PyCon talk on property-based testing; can I ask how you shrink failing cases in Hypothesis?"
     assert classify(specific, None).label == "genuine"
     # A note with nothing in it but an unknown count is asked about, not declined:
-    # the verdict rests on the missing count.
+    # the verdict rests on the missing count, and the first reason says so.
     for note in ("", DEFAULT_TEXT):
         prediction = classify(note, None)
         assert prediction.action == "ask"
-        assert any("unknown" in r for r in prediction.reasons)
+        assert prediction.reasons[0] == "shared connections unknown: ask, not decline"
+    # So it is in the guide's ambiguous band; with few shared connections the count decides nothing.
+    assert classify(DEFAULT_TEXT, 7).reasons[0] == "7 shared connections: ask, not decline"
+    assert not any("ask, not decline" in r for r in classify(DEFAULT_TEXT, 2).reasons)
     # A pitch needs no count to be declined.
     pitch = "We place offshore developers in 2 weeks at a third of the cost. Book a demo: calendly.com/x"
     assert classify(pitch, None).action == "decline"

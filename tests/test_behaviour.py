@@ -168,7 +168,7 @@ CHECKS = {
 #: The bars the project set itself (issue 11): what a model that judges what a note says must reach.
 TARGETS = {"courtesy-genuine": 0.97, "invariance": 0.97, "pitch-raises": 0.97, "context-removed": 0.95}
 #: What the shipped model reaches today, less one point: a regression guard while a target is unmet.
-FLOORS = {"courtesy-genuine": 0.97, "invariance": 0.97, "pitch-raises": 0.97, "context-removed": 0.93}
+FLOORS = {"courtesy-genuine": 0.97, "invariance": 0.97, "pitch-raises": 0.97, "context-removed": 0.95}
 
 
 @pytest.fixture(scope="module")

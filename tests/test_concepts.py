@@ -104,25 +104,23 @@ def test_each_concept_leans_the_way_the_guide_says_on_the_training_split(corpus)
 def test_no_context_marks_notes_without_a_reason_and_meets_the_count() -> None:
     notes = ["Hello, hope you are well, happy to connect!", "We met at the Nordic AI meetup in Oslo.", ""]
     batch = prepare(notes, np.array([np.nan, np.nan, 3.0]))
-    dense = dense_features(batch, np.zeros(3))
+    dense = dense_features(batch, np.zeros(3), np.zeros(3), np.zeros(3))
     column = {name: dense[:, i] for i, name in enumerate(DENSE_NAMES)}
     assert column["no_context"].tolist() == [1.0, 0.0, 0.0]  # an empty note is "empty", not "no context"
     assert column["no_context_x_mutual_unknown"].tolist() == [1.0, 0.0, 0.0]
-    one = dense_features(batch.take(np.array([0])), np.zeros(1))
+    one = dense_features(batch.take(np.array([0])), np.zeros(1), np.zeros(1), np.zeros(1))
     assert np.array_equal(one[0], dense[0])
 
 
-def test_many_shared_connections_meet_only_notes_without_a_pitch() -> None:
-    notes = [
-        "Hello, hope you are well, happy to connect!",
-        "We help CFOs close their books 40% faster. Open to a quick demo call?",
-        "",
-    ]
+def test_many_shared_connections_go_to_pitches_and_other_notes_apart() -> None:
+    notes = ["Hello, hope you are well, happy to connect!", "We help CFOs close their books 40% faster. Demo?", ""]
     counts = [None, 0, 5, 10, 60]
     batch = prepare([n for n in notes for _ in counts], np.array([np.nan if c is None else c for c in counts] * 3))
-    column = dense_features(batch, np.zeros(len(batch)))[:, DENSE_NAMES.index("no_pitch_x_mutual_10_plus")]
-    many = [0.0, 0.0, 0.0, 1.0, 1.0]
-    assert column.tolist() == many + [0.0] * len(counts) + many  # a pitch never; no note at all, as any other
+    pitch = np.repeat([0.25, 0.875, 0.5], len(counts))  # the first stage's probabilities, given
+    dense = dense_features(batch, np.zeros(len(batch)), np.zeros(len(batch)), pitch)
+    many = np.array([0.0, 0.0, 0.0, 1.0, 1.0] * 3)
+    assert dense[:, DENSE_NAMES.index("pitch_x_mutual_10_plus")].tolist() == (pitch * many).tolist()
+    assert dense[:, DENSE_NAMES.index("no_pitch_x_mutual_10_plus")].tolist() == ((1 - pitch) * many).tolist()
 
 
 def test_the_count_columns_are_the_guides_bands() -> None:
@@ -130,7 +128,7 @@ def test_the_count_columns_are_the_guides_bands() -> None:
     mutual = np.array([np.nan if c is None else c for c in counts])
     batch = prepare(["Hi, I'd like to connect."] * len(counts), mutual)
     similarity = np.linspace(0.1, 1.0, len(counts))
-    dense = dense_features(batch, similarity)
+    dense = dense_features(batch, similarity, np.zeros(len(counts)), np.zeros(len(counts)))
     column = {name: dense[:, i] for i, name in enumerate(DENSE_NAMES)}
     known = ~np.isnan(mutual)
     m = np.where(known, mutual, 0)

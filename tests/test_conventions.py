@@ -2,7 +2,7 @@
 
 | convention (issue 15) | checked by |
 |---|---|
-| ``groups`` and ``sample_weight`` follow metadata routing in a grid search | each fit gets its fold's groups |
+| ``groups``, ``sample_weight`` and ``pitch`` follow metadata routing in a grid search | each fit gets its fold's |
 | ``clone`` keeps the parameters and the requests, and nothing fitted | ``clone`` of a fitted, routed model |
 | empty notes add no n-gram, the rest fitted as scikit-learn would | scikit-learn's vectorizer, same notes |
 | no note with text, or a class of empty notes | a one-line error, or a model that works |
@@ -27,15 +27,20 @@ from invitecls._prepare import prepare
 
 
 class _Recording(InviteClassifier):
-    """An InviteClassifier that records the groups and weights each fit gets."""
+    """An InviteClassifier that records the groups, weights and pitches each fit gets."""
 
-    calls: ClassVar[list[tuple[int, tuple[str, ...] | None, float | None]]] = []
+    calls: ClassVar[list[tuple[int, tuple[str, ...] | None, float | None, int | None]]] = []
 
-    def fit(self, X: Any, y: Any, groups: Any = None, sample_weight: Any = None) -> _Recording:
+    def fit(self, X: Any, y: Any, groups: Any = None, sample_weight: Any = None, pitch: Any = None) -> _Recording:
         self.calls.append(
-            (len(y), None if groups is None else tuple(groups), None if sample_weight is None else sum(sample_weight))
+            (
+                len(y),
+                None if groups is None else tuple(groups),
+                None if sample_weight is None else sum(sample_weight),
+                None if pitch is None else int(sum(pitch)),
+            )
         )
-        return super().fit(X, y, groups=groups, sample_weight=sample_weight)  # type: ignore[return-value]
+        return super().fit(X, y, groups=groups, sample_weight=sample_weight, pitch=pitch)  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
@@ -48,22 +53,28 @@ def few(small_train) -> tuple[list[Any], np.ndarray, np.ndarray]:
 def test_groups_and_weights_are_routed_to_each_fit_of_a_grid_search(few) -> None:
     X, y, groups = few
     weight = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
+    pitch = np.arange(len(y)) % 4 == 0
     splitter = GroupKFold(n_splits=2)
     _Recording.calls.clear()
     with sklearn.config_context(enable_metadata_routing=True):
-        estimator = _Recording(cv=2).set_fit_request(groups=True, sample_weight=True)
+        estimator = _Recording(cv=2).set_fit_request(groups=True, sample_weight=True, pitch=True)
         search = GridSearchCV(estimator, {"C": [1.0, 8.0]}, cv=splitter, scoring="f1_macro")
-        search.fit(X, y, groups=groups, sample_weight=weight)
-    # Every fit of every fold got the groups and weights of its own training notes, then the refit all of them.
-    expected = {(len(train), tuple(groups[train]), weight[train].sum()) for train, _ in splitter.split(X, y, groups)}
+        search.fit(X, y, groups=groups, sample_weight=weight, pitch=pitch)
+    # Every fit of every fold got the groups, weights and pitches of its own training notes, then the refit all.
+    expected = {
+        (len(train), tuple(groups[train]), weight[train].sum(), int(pitch[train].sum()))
+        for train, _ in splitter.split(X, y, groups)
+    }
     assert set(_Recording.calls[:-1]) == expected and len(_Recording.calls) == 2 * len(expected) + 1
-    assert _Recording.calls[-1] == (len(y), tuple(groups), weight.sum())
+    assert _Recording.calls[-1] == (len(y), tuple(groups), weight.sum(), int(pitch.sum()))
     # The refit is the model fit directly with them; their groups, not the default ones, made its folds.
     best = search.best_estimator_
-    direct = InviteClassifier(cv=2, C=search.best_params_["C"]).fit(X, y, groups=groups, sample_weight=weight)
+    direct = InviteClassifier(cv=2, C=search.best_params_["C"]).fit(
+        X, y, groups=groups, sample_weight=weight, pitch=pitch
+    )
     np.testing.assert_array_equal(best.coef_, direct.coef_)
     np.testing.assert_array_equal(best.cv_proba_, direct.cv_proba_)
-    ungrouped = InviteClassifier(cv=2, C=search.best_params_["C"]).fit(X, y, sample_weight=weight)
+    ungrouped = InviteClassifier(cv=2, C=search.best_params_["C"]).fit(X, y, sample_weight=weight, pitch=pitch)
     assert not np.array_equal(ungrouped.cv_proba_, direct.cv_proba_)
 
 
@@ -78,7 +89,7 @@ def test_clone_keeps_parameters_and_requests_and_nothing_fitted(small_model) -> 
     with sklearn.config_context(enable_metadata_routing=True):
         routed = clone(small_model).set_params(C=4.0).set_fit_request(groups=True)
         copy = clone(routed)
-        assert copy.get_metadata_routing().fit.requests == {"groups": True, "sample_weight": None}
+        assert copy.get_metadata_routing().fit.requests == {"groups": True, "sample_weight": None, "pitch": None}
     assert copy.get_params() == routed.get_params() and copy.C == 4.0
     assert not [name for name in vars(copy) if name.endswith("_")]
 

@@ -204,7 +204,9 @@ def test_a_few_notes_are_weighed_when_read_a_large_chunk_as_it_is_classified(mon
     monkeypatch.setattr(
         _api,
         "gather",
-        lambda model, features, labels, batch: gathered.append(len(batch)) or real(model, features, labels, batch),
+        lambda model, features, labels, batch, *rest: (
+            gathered.append(len(batch)) or real(model, features, labels, batch, *rest)
+        ),
     )
     one = classify(NOTE, 0)
     assert gathered == []
@@ -236,4 +238,4 @@ def test_the_two_pitch_sets_differ_by_scam_stories_only_and_on_purpose() -> None
     found = {name for name, value in zip(CUE_NAMES, batch.cues[0]) if value}
     assert found == {"event", "past_interaction", "scam_story"}
     assert is_pitch(note)
-    assert dense_features(batch, np.zeros(1))[0, DENSE_NAMES.index("pitch_x_context")] == 0.0
+    assert dense_features(batch, np.zeros(1), np.zeros(1), np.zeros(1))[0, DENSE_NAMES.index("pitch_x_context")] == 0.0

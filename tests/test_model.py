@@ -47,8 +47,15 @@ def notes(small_train):
     return small_train.X, np.asarray(small_train.labels), np.asarray(small_train.groups)
 
 
-def test_fit_returns_self_and_leaves_params_alone(notes) -> None:
-    X, y, groups = notes
+@pytest.fixture(scope="module")
+def few_notes(small_train):
+    """A quarter of ``notes`` (about 650): for checks of a fit's form that need no accuracy."""
+    few = small_train.subset(range(0, len(small_train), 4))
+    return few.X, np.asarray(few.labels), np.asarray(few.groups)
+
+
+def test_fit_returns_self_and_leaves_params_alone(few_notes) -> None:
+    X, y, groups = few_notes
     model = InviteClassifier(cv=2, C=2.0)
     before = model.get_params()
     assert model.fit(X, y, groups=groups) is model
@@ -115,8 +122,8 @@ def test_pickle_round_trip(small_model, notes) -> None:
     np.testing.assert_array_equal(restored.predict_proba(X), small_model.predict_proba(X))
 
 
-def test_classes_one_label_and_integer_labels(notes) -> None:
-    X, y, _ = notes
+def test_classes_one_label_and_integer_labels(few_notes) -> None:
+    X, y, _ = few_notes
     with pytest.raises(ValueError, match="at least two classes"):
         InviteClassifier(cv=2).fit(X[:30], ["spam"] * 30)
     numeric = InviteClassifier(cv=0).fit(X, (y == "spam").astype(int))
@@ -182,8 +189,8 @@ def test_feature_blocks_label_every_column(small_model) -> None:
 
 
 @pytest.mark.parametrize("block", ["word", "style", "concepts"])
-def test_a_block_weighted_zero_is_not_read(notes, block) -> None:
-    X, y, groups = notes
+def test_a_block_weighted_zero_is_not_read(few_notes, block) -> None:
+    X, y, groups = few_notes
     model = InviteClassifier(cv=0, block_weights={block: 0.0}).fit(X, y, groups=groups)
     blocks = model.features_.get_feature_blocks_out()
     assert np.all(model.coef_[0, blocks == block] == 0)
@@ -230,8 +237,8 @@ def test_each_note_is_vectorised_once(small_model, monkeypatch) -> None:
     assert calls == [3]  # the template similarity reuses the character block
 
 
-def test_custom_templates(notes) -> None:
-    X, y, _groups = notes
+def test_custom_templates(few_notes) -> None:
+    X, y, _groups = few_notes
     model = InviteClassifier(cv=0, templates=("Join my crypto signals group",)).fit(X, y)
     prediction = invitecls.classify("Join my crypto signals group!!", model=model)
     assert prediction.matched_template == "Join my crypto signals group"
@@ -306,3 +313,89 @@ def test_a_changed_threshold_takes_effect_in_predict_and_in_save(tmp_path, small
     model.save(path)
     assert load_compiled(path).threshold == 0.999
     assert read_metadata(path)["thresholds"]["label"] == 0.999  # the metadata inside the model file
+
+
+# Offers the lexicon knows ("wholesale") and notes of colleagues. Told the
+# opposite of the lexicon, the first stage must learn what it is told.
+_BULBS = [
+    "Tulip bulbs wholesale, twenty varieties, shipped from Lisse each autumn.",
+    "Our tulip bulbs wholesale catalogue has the new fringed varieties.",
+    "Tulip bulbs wholesale for garden centres, with the autumn list.",
+    "Bulbs wholesale from our own fields in Lisse, tulip and narcissus.",
+]
+_COLLEAGUES = [
+    "We sat next to each other in the Utrecht office for two years.",
+    "Good to see you again at the Utrecht office quiz last Friday.",
+    "You ran the onboarding week for my team in the Utrecht office.",
+    "We both moved from the Utrecht office to the Delft site in May.",
+]
+
+
+def _pitch_probability(features: InviteFeatures, note: str) -> float:
+    """The first stage's probability, read off the two count columns at 20 shared connections."""
+    row = features.transform([(note, 20)]).toarray()[0]
+    names = list(features.get_feature_names_out())
+    pitch, other = row[names.index("pitch_x_mutual_10_plus")], row[names.index("no_pitch_x_mutual_10_plus")]
+    assert pitch + other == pytest.approx(1.0)
+    return float(pitch)
+
+
+def test_the_first_stage_learns_the_pitches_it_is_given() -> None:
+    notes = _BULBS + _COLLEAGUES
+    bulbs, office = "Tulip bulbs wholesale, shipped each autumn.", "We met in the Utrecht office."
+    # Untold, the lexicon answers: the offers are the pitches.
+    untold = InviteFeatures(min_df=1).fit(notes)
+    assert _pitch_probability(untold, bulbs) > 0.5 > _pitch_probability(untold, office)
+    # Told the opposite, the first stage learns what it is told.
+    told = InviteFeatures(min_df=1).fit(notes, pitch=[False] * 4 + [True] * 4)
+    assert _pitch_probability(told, office) > 0.5 > _pitch_probability(told, bulbs)
+    # A note left unknown (None) is asked of the lexicon, note by note: half the offers told
+    # "not a pitch" and half unknown make the offers likelier pitches than all told "not".
+    partly = InviteFeatures(min_df=1).fit(notes, pitch=[False, False, None, None] + [True] * 4)
+    assert _pitch_probability(partly, bulbs) > _pitch_probability(told, bulbs)
+    # Nothing to tell apart: no n-gram weighs, and every note gets the same probability.
+    none = InviteFeatures(min_df=1).fit(notes, pitch=[False] * 8)
+    assert not none.pitch_coef_.any()
+    assert _pitch_probability(none, bulbs) == _pitch_probability(none, office) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("pitch", "message"),
+    [([True], r"pitch has 1 entries, X has 8 notes"), (["yes"] * 8, r"pitch\[0\]: expected True, False or None")],
+    ids=["length", "value"],
+)
+def test_pitch_is_checked_at_fit(pitch, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        InviteClassifier(cv=0, min_df=1).fit(_BULBS + _COLLEAGUES, ["spam"] * 4 + ["genuine"] * 4, pitch=pitch)
+
+
+def test_train_tells_the_first_stage_the_pitches_of_the_kind_column(small_train) -> None:
+    pitch = small_train.pitch()
+    kinds, labels = small_train.columns["kind"], small_train.labels
+    # The spam that no count makes genuine is a pitch; boilerplate spam (generic, flattery, no note) is not.
+    assert {(k, lab) for k, lab, p in zip(kinds, labels, pitch) if p} == {
+        (k, "spam") for k in ("sales", "scam", "recruiter", "referral", "collaboration", "question")
+    }
+    assert not any(p for k, p in zip(kinds, pitch) if k in ("generic", "flattery", "empty"))
+    assert any(k == "recruiter" and lab == "genuine" and p is False for k, lab, p in zip(kinds, labels, pitch))
+    unknown = small_train.subset(range(3))
+    del unknown.columns["kind"]
+    assert unknown.pitch() == [None, None, None]
+
+
+def test_fit_transform_cross_fits_the_first_stage(small_train) -> None:
+    few = small_train.subset(range(0, len(small_train), 3))
+    X, pitch = few.X, few.pitch()
+    crossed = InviteFeatures().fit_transform(X, pitch=pitch)
+    features = InviteFeatures().fit(X, pitch=pitch)
+    plain = features.transform(X)
+    names = list(features.get_feature_names_out())
+    pitch_columns = [names.index(n) for n in ("pitch_x_mutual_10_plus", "no_pitch_x_mutual_10_plus")]
+    others = np.setdiff1d(np.arange(len(names)), pitch_columns)
+    assert (crossed[:, others] != plain[:, others]).nnz == 0  # the same fit
+    # The probability of a pitch, where the count columns carry it (10 or more shared connections).
+    many = np.array([count is not None and count >= 10 for _, count in X])
+    own, cross = (m[:, pitch_columns[0]].toarray().ravel()[many] for m in (plain, crossed))
+    # A stage is surer of the notes it was fitted on than of notes it never saw.
+    is_pitch = np.array(pitch, dtype=float)[many]
+    assert np.abs(own - is_pitch).mean() < np.abs(cross - is_pitch).mean()

@@ -263,6 +263,8 @@ def _npz(model: Any, **changes: Any) -> bytes:
         ({"classes": ["spam", "spam"]}, "two or more distinct class names"),
         ({"coef": np.zeros((1, 3))}, "coef"),
         ({"intercept": np.zeros(2)}, "intercept"),
+        ({"pitch_coef": np.zeros(3)}, "pitch_coef"),
+        ({"pitch_intercept": float("nan")}, "pitch_intercept: not every value is finite"),
         ({"char_columns": np.zeros(1, dtype=np.int64)}, "char_columns"),
         ({"threshold": "high"}, "could not convert|threshold"),
         ({"template_shape": [1, 1]}, "index pointer size"),
@@ -277,10 +279,18 @@ def test_a_forged_compiled_model_is_one_clear_error(saved: Path, small_model, ch
     assert str(saved) in str(caught.value) and "\n" not in str(caught.value)
 
 
-def test_a_model_of_another_feature_set_asks_to_be_retrained(saved: Path, small_model) -> None:
-    # A model trained before a note-level feature was added weighs one feature fewer.
-    coef = small_model._compiled().coef
-    _forge(saved, **{"compiled.npz": _npz(small_model, coef=coef[:, :-1])})
+@pytest.mark.parametrize("older", ["a feature fewer", "no first stage"])
+def test_a_model_of_another_feature_set_asks_to_be_retrained(saved: Path, small_model, older: str) -> None:
+    if older == "a feature fewer":  # a model trained before a note-level feature was added
+        coef = small_model._compiled().coef
+        npz = _npz(small_model, coef=coef[:, :-1])
+    else:  # a model trained before the features had a first stage that tells a pitch
+        with np.load(io.BytesIO(_npz(small_model)), allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files if key != "pitch_coef"}
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        npz = buffer.getvalue()
+    _forge(saved, **{"compiled.npz": npz})
     with pytest.raises(ModelError, match=r"trained by another version; retrain it with `invitecls train`"):
         load_compiled(saved)
 
