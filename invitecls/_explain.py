@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["DeferredReasons", "Evidence", "explain", "gather", "reasons_of"]
 
 MAX_REASONS = 5
+_MANY = 10  # shared connections from which the guide lets the count speak for a sender
 MIN_REASONS = 3
 _EPS = 1e-6
 
@@ -59,9 +60,9 @@ _UNITS: dict[str, tuple[str, ...]] = {
         "generic_x_mutual_10_plus",
         "generic_x_mutual_0_5",
         "generic_x_mutual_unknown",
+        "pitch_x_mutual_10_plus",
         "no_pitch_x_mutual_10_plus",
     ),
-    "pitch_x_mutual": ("pitch_x_mutual_10_plus",),
     "length": ("length_log1p", "words_log1p"),
     "emoji": ("emoji_log1p",),
     "links": ("links",),
@@ -126,10 +127,11 @@ def _phrase(unit: str, toward: str, evidence: Evidence, row: int) -> str:
     if unit == "empty":
         return "no note"
     if unit == "mutual":
-        return _count_words(float(evidence.mutual[row]))
-    if unit == "pitch_x_mutual":
-        counted = _count_words(float(evidence.mutual[row]))
-        return f"reads like a pitch despite {counted}" if spam_side else counted
+        count = float(evidence.mutual[row])
+        # Many shared connections push toward spam only a note that reads like a pitch.
+        if spam_side and count >= _MANY:
+            return f"reads like a pitch despite {_count_words(count)}"
+        return _count_words(count)
     if unit == "length":
         return "short note" if evidence.length[row] < 80 else "detailed note"
     if unit == "emoji":

@@ -242,7 +242,8 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
     def _fit_batch(self, batch: Batch, pitch: np.ndarray | None = None) -> InviteFeatures:
         """Fit on notes already normalised with ``prepare`` (``pitch``: 1, 0 or NaN for unknown)."""
         self._fit_vocabularies(batch)
-        self._fit_pitch(batch, pitch)
+        ngrams = sp.hstack(self._ngram_blocks(batch), format="csr")
+        self.pitch_coef_, self.pitch_intercept_ = _fit_stage(ngrams, _pitch_target(batch, pitch))
         return self
 
     def _fit_transform_batch(
@@ -253,8 +254,13 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         The notes of a group (None: identical normalised notes) share a fold.
         """
         self._fit_vocabularies(batch)
-        cross_fitted = self._fit_pitch(batch, pitch, groups, cross_fit=True)
-        return self._transform_batch(batch, pitch=cross_fitted)[0]
+        words, chars = self._ngram_blocks(batch)  # once, for the first stage and the output
+        ngrams = sp.hstack([words, chars], format="csr")
+        target = _pitch_target(batch, pitch)
+        self.pitch_coef_, self.pitch_intercept_ = _fit_stage(ngrams, target)
+        if groups is None:
+            groups = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
+        return self._assemble(batch, words, chars, _cross_fitted(ngrams, target, groups))[0]
 
     def _fit_vocabularies(self, batch: Batch) -> None:
         """The two TF-IDF blocks and the templates in their character space."""
@@ -291,33 +297,6 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         self.template_matrix_ = sp.csr_matrix(self.char_vectorizer_.transform(template_canon))
         self.n_word_features_ = len(self.word_vectorizer_.vocabulary_)
         self.n_char_features_ = len(self.char_vectorizer_.vocabulary_)
-
-    def _fit_pitch(
-        self, batch: Batch, pitch: np.ndarray | None, groups: np.ndarray | None = None, *, cross_fit: bool = False
-    ) -> np.ndarray | None:
-        """The first stage: a logistic regression from the n-gram blocks to "this note is a pitch".
-
-        With ``cross_fit``, also each note's probability from a stage fitted
-        without its fold (returned): what the model is trained on, since a
-        stage's probabilities on its own training notes are surer than on
-        any note it never saw.
-        """
-        named = names_a_pitch(batch).astype(float)
-        target = named if pitch is None else np.where(np.isnan(pitch), named, pitch)
-        ngrams = sp.hstack(self._ngram_blocks(batch), format="csr")
-        self.pitch_coef_, self.pitch_intercept_ = _fit_stage(ngrams, target)
-        if not cross_fit:
-            return None
-        if groups is None:
-            groups = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
-        n_splits = min(_PITCH_FOLDS, len(np.unique(groups)))
-        if n_splits < 2:
-            return _stage_probability(ngrams, self.pitch_coef_, self.pitch_intercept_)
-        cross_fitted = np.empty(len(batch))
-        for train, test in GroupKFold(n_splits=n_splits).split(ngrams, target, groups):
-            coef, intercept = _fit_stage(ngrams[train], target[train])
-            cross_fitted[test] = _stage_probability(ngrams[test], coef, intercept)
-        return cross_fitted
 
     def fit_transform(self, X: Any, y: Any = None, pitch: Any = None) -> sp.csr_matrix:
         """Fit, then the features of the same notes, with the first stage cross-fitted.
@@ -360,9 +339,7 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         """
         return self._transform_batch(prepare(*as_notes(X)))[0]
 
-    def _transform_batch(
-        self, batch: Batch, *, fast: bool = True, pitch: np.ndarray | None = None
-    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    def _transform_batch(self, batch: Batch, *, fast: bool = True) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Features, template similarity and best template index of a batch.
 
         ``fast=False`` runs scikit-learn's own ``transform`` for the two TF-IDF
@@ -370,10 +347,16 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "pitch_coef_")
         words, chars = self._ngram_blocks(batch, fast=fast)
+        return self._assemble(
+            batch, words, chars, pitch_probability(words, chars, self.pitch_coef_, self.pitch_intercept_)
+        )
+
+    def _assemble(
+        self, batch: Batch, words: sp.csr_matrix, chars: sp.csr_matrix, pitch: np.ndarray
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The n-gram blocks, then the dense block computed from them and the probability of a pitch."""
         similarity, best = self.template_similarity_from_chars(chars)
         unseen = unseen_share(self.word_vectorizer_.vocabulary_, batch.stems)
-        if pitch is None:
-            pitch = pitch_probability(words, chars, self.pitch_coef_, self.pitch_intercept_)
         dense = dense_features(batch, similarity, unseen, pitch)
         matrix = sp.hstack([words, chars, sp.csr_matrix(dense)], format="csr")
         return matrix, similarity, best
@@ -452,6 +435,27 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "template_matrix_")
         blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
         return np.asarray(blocks, dtype=object)
+
+
+def _pitch_target(batch: Batch, pitch: np.ndarray | None) -> np.ndarray:
+    """What the first stage learns: ``pitch`` (1 or 0), and the lexicon's verdict where it is NaN or None."""
+    named = names_a_pitch(batch).astype(float)
+    return named if pitch is None else np.where(np.isnan(pitch), named, pitch)
+
+
+def _cross_fitted(ngrams: sp.csr_matrix, target: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each note's probability of a pitch from a first stage fitted without its fold (of whole groups).
+
+    A stage's probabilities on its own training notes are surer than on any
+    note it never saw: the model is trained on these instead.
+    """
+    n_splits = min(_PITCH_FOLDS, len(np.unique(groups)))
+    if n_splits < 2:
+        return _stage_probability(ngrams, *_fit_stage(ngrams, target))
+    probability = np.empty(len(target))
+    for train, test in GroupKFold(n_splits=n_splits).split(ngrams, target, groups):
+        probability[test] = _stage_probability(ngrams[test], *_fit_stage(ngrams[train], target[train]))
+    return probability
 
 
 def _fit_stage(ngrams: sp.csr_matrix, target: np.ndarray) -> tuple[np.ndarray, float]:

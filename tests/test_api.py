@@ -79,6 +79,10 @@ def test_flattery_and_pitches_are_spam() -> None:
     )
     assert classify(pitch, 25).label == "spam"
     assert classify(pitch, 25).action == "decline"
+    # Its reasons say that the shared connections did not excuse a pitch, not that they made it spam.
+    reasons = classify(pitch, 25).reasons
+    assert "reads like a pitch despite 25 shared connections" in reasons and "25 shared connections" not in reasons
+    assert "40 shared connections" in classify(DEFAULT_TEXT, 40).reasons  # the count makes a known sender genuine
 
 
 def test_unknown_count_never_quietly_means_spam() -> None:
