@@ -43,6 +43,7 @@ def fitted(request, baselines, few_notes):
     return baselines.Baseline(request.param, cv=3).fit(few_notes.X, few_notes.labels, groups=few_notes.groups)
 
 
+@pytest.mark.slow
 def test_every_baseline_reads_the_count(fitted) -> None:
     names = fitted.model_.named_steps["features"].get_feature_names_out()
     assert {"counts__log1p_count", "counts__count_unknown", "counts__count_10_49"} <= set(names)
@@ -53,6 +54,7 @@ def test_every_baseline_reads_the_count(fitted) -> None:
         assert p[0] > p[1]
 
 
+@pytest.mark.slow
 def test_every_baseline_uses_invitecls_threshold_rule(fitted, few_notes) -> None:
     # The same calibrated out-of-fold probabilities, thresholded by the
     # estimator invitecls ships: the same threshold.

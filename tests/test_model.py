@@ -188,6 +188,7 @@ def test_feature_blocks_label_every_column(small_model) -> None:
     assert by_name["mutual_unknown"] == "counts" and by_name["template_similarity"] == "template"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", ["word", "style", "concepts"])
 def test_a_block_weighted_zero_is_not_read(few_notes, block) -> None:
     X, y, groups = few_notes
@@ -383,6 +384,7 @@ def test_train_tells_the_first_stage_the_pitches_of_the_kind_column(small_train)
     assert unknown.pitch() == [None, None, None]
 
 
+@pytest.mark.slow
 def test_fit_transform_cross_fits_the_first_stage(small_train) -> None:
     few = small_train.subset(range(0, len(small_train), 3))
     X, pitch = few.X, few.pitch()
