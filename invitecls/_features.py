@@ -52,7 +52,7 @@ from invitecls._templates import Template, default_templates
 from invitecls._tokenize import word_ngrams
 from invitecls._validation import as_notes, check_pitch
 
-__all__ = ["BLOCK_NAMES", "CUE_NAMES", "DENSE_NAMES", "Batch", "InviteFeatures", "WordAnalyzer", "prepare"]
+__all__ = ["BLOCK_NAMES", "CUE_NAMES", "DENSE_NAMES", "Batch", "InviteFeatures", "WordAnalyzer", "group_ids", "prepare"]
 
 # The first stage's regularisation. In grouped folds of the corpus's training
 # split a tighter fit (0.25) told pitches apart worse, and a looser one (4)
@@ -258,9 +258,8 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         ngrams = sp.hstack([words, chars], format="csr")
         target = _pitch_target(batch, pitch)
         self.pitch_coef_, self.pitch_intercept_ = _fit_stage(ngrams, target)
-        if groups is None:
-            groups = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
-        return self._assemble(batch, words, chars, _cross_fitted(ngrams, target, groups))[0]
+        cross_fitted = _cross_fitted(ngrams, target, group_ids(batch, None) if groups is None else groups)
+        return self._assemble(batch, words, chars, cross_fitted)[0]
 
     def _fit_vocabularies(self, batch: Batch) -> None:
         """The two TF-IDF blocks and the templates in their character space."""
@@ -435,6 +434,17 @@ class InviteFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "template_matrix_")
         blocks = ["word"] * self.n_word_features_ + ["char"] * self.n_char_features_ + list(DENSE_BLOCKS)
         return np.asarray(blocks, dtype=object)
+
+
+def group_ids(batch: Batch, groups: Any) -> np.ndarray:
+    """Integer group of each note: ``groups``'s, or (None) one per distinct normalised note."""
+    if groups is None:
+        ids: np.ndarray = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
+        return ids
+    ids = np.unique(np.asarray(groups, dtype=str).reshape(-1), return_inverse=True)[1]
+    if len(ids) != len(batch):
+        raise ValueError(f"groups has {len(ids)} entries, X has {len(batch)} notes")
+    return ids
 
 
 def _pitch_target(batch: Batch, pitch: np.ndarray | None) -> np.ndarray:

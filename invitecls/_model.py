@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from invitecls._compiled import KNOWN_SENDER_COUNT, CompiledModel
-from invitecls._features import BLOCK_NAMES, InviteFeatures
+from invitecls._features import BLOCK_NAMES, InviteFeatures, group_ids
 from invitecls._io import DEFAULT_LABELS
 from invitecls._prepare import Batch, prepare
 from invitecls._validation import as_notes, check_pitch
@@ -179,7 +179,8 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
 
     A logistic regression over ``InviteFeatures`` (word and character TF-IDF,
     similarity to generic templates, shared connections and whether the note
-    reads like a pitch, note-level signals), with calibrated probabilities and decision thresholds chosen on grouped
+    reads like a pitch, note-level signals), with calibrated probabilities and
+    decision thresholds chosen on grouped
     out-of-fold predictions.
 
     Parameters
@@ -500,12 +501,12 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
         pitch_arr = check_pitch(pitch, len(y_arr))
         _LOG.info("features: normalising %d notes", len(y_arr))
         batch = prepare(messages, mutual)
-        group_ids = _group_ids(batch, groups)
+        groups_of_notes = group_ids(batch, groups)
         self.classes_ = np.unique(y_arr)
         self.is_default_task_ = tuple(self.classes_) == DEFAULT_LABELS
-        slope, intercept = self._calibrate_and_choose_thresholds(batch, y_arr, group_ids, weight, pitch_arr)
+        slope, intercept = self._calibrate_and_choose_thresholds(batch, y_arr, groups_of_notes, weight, pitch_arr)
         _LOG.info("final fit on all %d notes", len(y_arr))
-        self.features_, self.logreg_ = self._fit_once(batch, y_arr, weight, pitch_arr, group_ids)
+        self.features_, self.logreg_ = self._fit_once(batch, y_arr, weight, pitch_arr, groups_of_notes)
         if slope != 1.0 or intercept != 0.0:
             # Fold the Platt scaling into the model: still one logistic regression.
             self.logreg_.coef_ = self.logreg_.coef_ * slope
@@ -745,17 +746,6 @@ def _check_labels(y: Any, n: int) -> np.ndarray:
     if len(classes) < 2:
         raise ValueError(f"need at least two classes to fit, got {len(classes)}: {list(classes)}")
     return labels
-
-
-def _group_ids(batch: Batch, groups: Any) -> np.ndarray:
-    """Integer group of each note: ``groups``'s, or (None) one per distinct normalised note."""
-    if groups is None:
-        ids: np.ndarray = np.unique(np.asarray(batch.canon, dtype=object), return_inverse=True)[1]
-        return ids
-    ids = np.unique(np.asarray(groups, dtype=str).reshape(-1), return_inverse=True)[1]
-    if len(ids) != len(batch):
-        raise ValueError(f"groups has {len(ids)} entries, X has {len(batch)} notes")
-    return ids
 
 
 def _check_weight(sample_weight: Any, n: int) -> np.ndarray | None:
