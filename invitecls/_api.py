@@ -307,9 +307,9 @@ def classify_many(
 
         bounds = np.linspace(0, len(texts), workers + 1).astype(int)
         parts = Parallel(n_jobs=workers)(
-            delayed(_predict_all)(resolved, texts[a:b], counts[a:b], reasons) for a, b in pairwise(bounds)
+            delayed(_score_all)(resolved, texts[a:b], counts[a:b], reasons) for a, b in pairwise(bounds)
         )
-        return [p for part in parts for p in part]
+        return [p for part in parts for scored in part for p in scored.predictions(resolved)]
     return _predict_all(resolved, texts, counts, reasons)
 
 
@@ -394,11 +394,15 @@ def _workers(n_jobs: int | None, n: int) -> int:
 
 
 def _predict_all(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons: bool) -> list[Prediction]:
-    out: list[Prediction] = []
-    for start in range(0, len(texts), CHUNK_SIZE):
-        chunk = slice(start, start + CHUNK_SIZE)
-        out.extend(_predict(model, texts[chunk], counts[chunk], reasons))
-    return out
+    return [p for scored in _score_all(model, texts, counts, reasons) for p in scored.predictions(model)]
+
+
+def _score_all(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons: bool) -> list[_Scored]:
+    """What a worker process sends back: each chunk's verdicts as columns."""
+    return [
+        _score(model, texts[start : start + CHUNK_SIZE], counts[start : start + CHUNK_SIZE], reasons)
+        for start in range(0, len(texts), CHUNK_SIZE)
+    ]
 
 
 #: Up to this many notes, a chunk keeps its features until its reasons are read (a
@@ -416,36 +420,64 @@ def _deferred_reasons(
     return DeferredReasons(gather(model, features, labels, batch, on_count))
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """A chunk's verdicts as columns, before they become ``Prediction`` objects.
+
+    A worker process sends these back: arrays pickle in a fraction of the
+    time that a ``Prediction`` per note takes.
+    """
+
+    label_index: np.ndarray  # into the model's classes
+    proba: np.ndarray
+    actions: list[str | None]
+    similarity: np.ndarray
+    best: np.ndarray  # the nearest template
+    signals: list[tuple[str, ...]]
+    reasons: DeferredReasons | None
+
+    def predictions(self, model: CompiledModel) -> list[Prediction]:
+        """One ``Prediction`` per note, in order."""
+        classes = list(model.classes)
+        templates = model.templates
+        chunk = self.reasons
+        # Plain Python numbers, converted once per chunk rather than once per field.
+        rows = zip(self.label_index.tolist(), self.proba.tolist(), self.similarity.tolist(), self.best.tolist())
+        return [
+            Prediction(
+                label=classes[label],
+                probability=row[label],
+                probabilities=dict(zip(classes, row)),
+                action=self.actions[i],
+                template_similarity=sim,
+                matched_template=templates[nearest].display if sim > 0 else None,
+                reasons=() if chunk is None else _PendingReasons(chunk, i),  # type: ignore[arg-type]
+                signals=self.signals[i],
+            )
+            for i, (label, row, sim, nearest) in enumerate(rows)
+        ]
+
+
 def _predict(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons: bool = True) -> list[Prediction]:
-    if not texts:
-        return []
+    return _score(model, texts, counts, reasons).predictions(model) if texts else []
+
+
+def _score(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons: bool) -> _Scored:
     model.prepare_stems()
     batch = prepare(texts, counts)
     features = model.features(batch)
     proba = model.predict_proba(features.assembled)
-    labels = model.labels(proba)
+    label_index = model.label_indices(proba)
+    labels = np.asarray(model.classes, dtype=object)[label_index]
     actions, on_count = model.actions(batch, features, proba)
-    chunk = _deferred_reasons(model, features, labels, batch, on_count) if reasons else None
-    classes = list(model.classes)
-    class_index = {c: i for i, c in enumerate(classes)}
-    templates = model.templates
-    # Plain Python numbers, converted once per chunk rather than once per field.
     hidden = batch.signals[:, _HIDDEN].astype(int).tolist()
     mixed = batch.signals[:, _MIXED].astype(int).tolist()
-    rows = zip(labels.tolist(), proba.tolist(), features.similarity.tolist(), features.best.tolist())
-    out = []
-    for i, (label, row, sim, nearest) in enumerate(rows):
-        label = str(label)
-        out.append(
-            Prediction(
-                label=label,
-                probability=row[class_index[label]],
-                probabilities=dict(zip(classes, row)),
-                action=actions[i],
-                template_similarity=sim,
-                matched_template=templates[nearest].display if sim > 0 else None,
-                reasons=() if chunk is None else _PendingReasons(chunk, i),  # type: ignore[arg-type]
-                signals=_signals(hidden[i], mixed[i], batch.canon[i]),
-            )
-        )
-    return out
+    return _Scored(
+        label_index=label_index,
+        proba=proba,
+        actions=actions,
+        similarity=features.similarity,
+        best=features.best,
+        signals=[_signals(h, m, text) for h, m, text in zip(hidden, mixed, batch.canon)],
+        reasons=_deferred_reasons(model, features, labels, batch, on_count) if reasons else None,
+    )

@@ -194,12 +194,14 @@ class CompiledModel:
 
     def labels(self, proba: np.ndarray) -> np.ndarray:
         """Labels, applying the stored threshold to a binary task."""
-        classes = np.asarray(self.classes, dtype=object)
-        chosen: np.ndarray
-        if len(classes) == 2:
-            chosen = np.where(proba[:, 1] >= self.threshold, classes[1], classes[0])
-        else:
-            chosen = classes[np.argmax(proba, axis=1)]
+        chosen: np.ndarray = np.asarray(self.classes, dtype=object)[self.label_indices(proba)]
+        return chosen
+
+    def label_indices(self, proba: np.ndarray) -> np.ndarray:
+        """``labels`` as indices into ``classes``."""
+        if len(self.classes) == 2:
+            return (proba[:, 1] >= self.threshold).astype(np.intp)
+        chosen: np.ndarray = np.argmax(proba, axis=1)
         return chosen
 
     def actions(self, batch: Batch, features: Features, proba: np.ndarray) -> tuple[list[str | None], np.ndarray]:

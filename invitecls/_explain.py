@@ -300,11 +300,23 @@ class DeferredReasons:
 
     __slots__ = ("_evidence", "_lock", "_reasons")
 
-    def __init__(self, evidence: Evidence | Callable[[], Evidence]) -> None:
-        # Gathered already, or a call that gathers (for a chunk whose features are worth keeping until read).
+    def __init__(
+        self, evidence: Evidence | Callable[[], Evidence] | None, reasons: list[tuple[str, ...]] | None = None
+    ) -> None:
+        # Gathered already, or a call that gathers (for a chunk whose features
+        # are worth keeping until read); None once phrased.
         self._evidence: Evidence | Callable[[], Evidence] | None = evidence
         self._lock = threading.Lock()
-        self._reasons: list[tuple[str, ...]] | None = None
+        self._reasons: list[tuple[str, ...]] | None = reasons
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A lock does not cross processes, and the features should not: a
+        # worker sends the gathered evidence (or the phrased reasons).
+        with self._lock:
+            if self._reasons is None and not isinstance(self._evidence, Evidence):
+                assert self._evidence is not None
+                self._evidence = self._evidence()
+            return (DeferredReasons, (self._evidence, self._reasons))
 
     def row(self, i: int) -> tuple[str, ...]:
         """The reasons of note ``i`` of the chunk."""

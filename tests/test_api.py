@@ -133,6 +133,24 @@ def test_reasons_false_gives_the_same_verdicts_without_reasons(corpus) -> None:
     assert all(p.reasons for p in full) and not any(p.reasons for p in bare)
 
 
+def test_worker_processes_give_the_predictions_of_one_process(corpus, monkeypatch) -> None:
+    from invitecls import _api
+
+    # Small batches go to two workers here. A worker's half of 40 notes keeps
+    # its features until its reasons are read, a half of 100 gathers them at
+    # once (GATHER_LATE_MAX is 64): both kinds of chunk cross back.
+    monkeypatch.setattr(_api, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(_api, "CHUNK_SIZE", 32)
+    if _api._workers(2, 80) < 2:
+        pytest.skip("one core: n_jobs=2 runs in this process")
+    for n in (80, 200):
+        notes, counts = corpus.messages[::97][:n], corpus.mutual_connections[::97][:n]
+        shared = classify_many(notes, counts, n_jobs=2)
+        assert len(shared) == n
+        assert shared == classify_many(notes, counts)  # reasons included: they are read to compare
+        assert classify_many(notes, counts, n_jobs=2, reasons=False) == classify_many(notes, counts, reasons=False)
+
+
 def test_classify_many_accepts_iterables_arrays_and_series() -> None:
     notes = [DEFAULT_TEXT, "", "Your talk at NDC Oslo on Rust was great — can I ask about the benchmark?"]
     reference = classify_many(notes, [0, 50, None])
