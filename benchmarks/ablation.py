@@ -1,6 +1,6 @@
 """Ablation of the feature blocks: what each block adds on the test split and the behavioural suite.
 
-    python benchmarks/ablation.py            # writes benchmarks/ABLATION.md (about 6 minutes on 2 cores)
+    python benchmarks/ablation.py            # writes benchmarks/ABLATION.md (about half an hour on 2 cores)
     python benchmarks/ablation.py --quick --out /tmp/ABLATION.md   # a tenth of the data: keeps the script working
 
 Each row trains the shipped settings on the corpus's training split with one

@@ -179,7 +179,8 @@ class Baseline(ClassifierMixin, BaseEstimator):
         # ``pitch`` (which notes are pitches, from the corpus's kind column) is
         # given to the baselines as to invitecls; a plain pipeline has no
         # stage that reads it.
-        from invitecls._model import decision_threshold, grouped_folds, platt_scaling, sigmoid
+        from invitecls._fast import sigmoid
+        from invitecls._model import decision_threshold, grouped_folds, platt_scaling
 
         notes = table(X)
         is_spam = np.asarray(y, dtype=object) == "spam"
@@ -198,7 +199,7 @@ class Baseline(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, columns ``genuine``, ``spam``."""
-        from invitecls._model import sigmoid
+        from invitecls._fast import sigmoid
 
         slope, intercept = self.calibration_
         p = sigmoid(slope * _score(self.model_, table(X)) + intercept)

@@ -1,6 +1,6 @@
 """Benchmarks: invitecls against the baselines, on the same notes, in one run.
 
-    python benchmarks/run.py            # the full run (about 100 minutes on 2 cores)
+    python benchmarks/run.py            # the full run (well over an hour on 2 cores)
     python benchmarks/run.py --quick    # a small run that keeps the script working (CI)
 
 Writes ``benchmarks/RESULTS.md`` and its plots (``benchmarks/*.png``). Every

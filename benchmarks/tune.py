@@ -1,6 +1,6 @@
 """Choose InviteClassifier's settings in the open: a grouped search on the training split only.
 
-    python benchmarks/tune.py            # the search (about 15 minutes on 2 cores); writes benchmarks/TUNING.md
+    python benchmarks/tune.py            # the search (over an hour on 2 cores); writes benchmarks/TUNING.md
     python benchmarks/tune.py --quick    # a small search that keeps the script working
 
 Candidates are the current defaults and, one setting at a time, the values

@@ -42,6 +42,7 @@ __all__ = [
     "pitch_probability",
     "row_sums",
     "side_by_side",
+    "sigmoid",
     "template_scores",
     "templates_by_feature",
     "unseen_share",
@@ -419,6 +420,21 @@ def pitch_probability(
     the estimator and a compiled model agree to the last bit.
     """
     n_words = words.shape[1]
-    log_odds = row_sums(words, coef[:n_words]) + row_sums(chars, coef[n_words:]) + intercept
-    probability: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -500, 500)))
-    return probability
+    return sigmoid(row_sums(words, coef[:n_words]) + row_sums(chars, coef[n_words:]) + intercept)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, safe from overflow.
+
+    Parameters
+    ----------
+    z : ndarray
+        Log-odds.
+
+    Returns
+    -------
+    ndarray
+        ``1 / (1 + exp(-z))``, elementwise, with ``z`` clipped to +-500.
+    """
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+    return result

@@ -41,6 +41,7 @@ from invitecls._fast import (
     char_tfidf,
     nearest_template,
     pitch_probability,
+    sigmoid,
     template_scores,
     templates_by_feature,
     unseen_share,
@@ -480,8 +481,7 @@ def _fit_stage(ngrams: sp.csr_matrix, target: np.ndarray) -> tuple[np.ndarray, f
 
 def _stage_probability(ngrams: sp.csr_matrix, coef: np.ndarray, intercept: float) -> np.ndarray:
     """The first stage's probabilities of notes given as one n-gram matrix (for training only)."""
-    probability: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(ngrams @ coef + intercept, -500, 500)))
-    return probability
+    return sigmoid(ngrams @ coef + intercept)
 
 
 def _fit_vocabulary(vectorizer: TfidfVectorizer, notes: list[Any], block: str, min_df: float) -> None:

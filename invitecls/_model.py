@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from invitecls._compiled import KNOWN_SENDER_COUNT, CompiledModel
+from invitecls._fast import sigmoid
 from invitecls._features import BLOCK_NAMES, InviteFeatures, group_ids
 from invitecls._io import DEFAULT_LABELS
 from invitecls._prepare import Batch, prepare
@@ -46,7 +47,6 @@ __all__ = [
     "decision_threshold",
     "grouped_folds",
     "platt_scaling",
-    "sigmoid",
 ]
 
 #: Weight of each feature block unless ``block_weights`` says otherwise (1 for the others).
@@ -766,23 +766,6 @@ def _nb_scale(matrix: sp.csr_matrix, positive: np.ndarray, n_sparse: int, alpha:
     q = np.asarray(matrix[~positive].sum(axis=0)).ravel()[:n_sparse] + alpha
     scale: np.ndarray = 1.0 + np.abs(np.log((p / p.sum()) / (q / q.sum())))
     return scale
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function, safe from overflow.
-
-    Parameters
-    ----------
-    z : ndarray
-        Log-odds.
-
-    Returns
-    -------
-    ndarray
-        ``1 / (1 + exp(-z))``, elementwise, with ``z`` clipped to +-500.
-    """
-    result: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
-    return result
 
 
 def platt_scaling(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
