@@ -151,6 +151,9 @@ def _phrase(unit: str, toward: str, evidence: Evidence, row: int) -> str:
     if unit == "pitch_x_context":
         return "a pitch behind a friendly opener" if spam_side else "a shared context around an offer"
     if unit == "no_context":
+        # Many shared connections make up for naming none (the guide): said as such on the genuine side.
+        if not spam_side and float(evidence.mutual[row]) >= _MANY:
+            return "names no shared context, as is usual among people with many shared connections"
         return "names no shared context, event, work, referrer or purpose"
     if unit in _CUE_WORDS:
         return _CUE_WORDS[unit]

@@ -82,7 +82,13 @@ def test_flattery_and_pitches_are_spam() -> None:
     # Its reasons say that the shared connections did not excuse a pitch, not that they made it spam.
     reasons = classify(pitch, 25).reasons
     assert "reads like a pitch despite 25 shared connections" in reasons and "25 shared connections" not in reasons
-    assert "40 shared connections" in classify(DEFAULT_TEXT, 40).reasons  # the count makes a known sender genuine
+    known = classify(DEFAULT_TEXT, 40)
+    assert known.label == "genuine" and "40 shared connections" in known.reasons  # the count makes it genuine
+    # Naming no shared context is said the guide's way on the genuine side, not as a fault.
+    genuine_side = "names no shared context, as is usual among people with many shared connections"
+    fault = "names no shared context, event, work, referrer or purpose"
+    assert genuine_side in known.reasons and fault not in known.reasons
+    assert fault in classify(DEFAULT_TEXT, 0).reasons and genuine_side not in classify(DEFAULT_TEXT, 0).reasons
 
 
 def test_unknown_count_never_quietly_means_spam() -> None:
