@@ -68,6 +68,8 @@ class Prediction:
         The largest contributions to the decision, in words: three to five
         for a note; two (the missing note and the count) for a request
         without one; empty when ``classify_many(..., reasons=False)``.
+        When too few push toward the label, the strongest against it follow,
+        each starting with "but".
         Explained when first read (for the whole chunk of notes classified
         with it), so a caller that never reads them does not pay for them.
     signals : tuple of str

@@ -418,7 +418,8 @@ def _reasons(candidates: list[tuple[float, str]], toward: str, evidence: Evidenc
         opposing = sorted((c for c in candidates if c[0] <= 0), key=lambda c: c[0])
         other = _other_label(list(evidence.model.classes), toward)
         for _, name in opposing[: MIN_REASONS - len(reasons)]:
-            reasons.append("despite " + _render(name, other, evidence, row))
+            # "but" reads with every phrase, verb or noun ("but asks a question", "but 3 shared connections").
+            reasons.append("but " + _render(name, other, evidence, row))
     return tuple(dict.fromkeys(reasons))
 
 

@@ -91,6 +91,13 @@ def test_flattery_and_pitches_are_spam() -> None:
     assert fault in classify(DEFAULT_TEXT, 0).reasons and genuine_side not in classify(DEFAULT_TEXT, 0).reasons
 
 
+def test_too_few_reasons_for_a_label_are_followed_by_those_against_it() -> None:
+    # "hello" has two reasons to be spam; the third is the strongest against it.
+    reasons = classify("hello", None).reasons
+    assert len(reasons) == 3 and not any(r.startswith("but ") for r in reasons[:2])
+    assert reasons[2] == "but shared connections unknown"
+
+
 def test_unknown_count_never_quietly_means_spam() -> None:
     # A specific note is judged by its text when the count is unknown.
     specific = "Loved your PyCon talk on property-based testing; can I ask how you shrink failing cases in Hypothesis?"
