@@ -17,7 +17,7 @@ A process that has fitted and scored many models runs some code slower than
 a fresh one, and not evenly: in the last run of ``run.py`` that timed both
 sides in its own process, baseline (b) scored 100,000 notes at 2,961 notes/s,
 and a fresh process on a machine of the same kind at about 4,000, while
-invitecls's figure hardly moved (5,860 there, about 5,700 fresh).
+invitecls's figure hardly moved (5,860 there, 5,671 and 5,880 in two fresh runs).
 
 The quick run uses small samples and few repeats: its figures only show that
 the script works, not how fast anything is.
