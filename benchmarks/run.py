@@ -3,7 +3,7 @@
     python benchmarks/run.py            # the full run (well over an hour on 2 cores)
     python benchmarks/run.py --quick    # a small run that keeps the script working (CI)
 
-Writes ``benchmarks/RESULTS.md`` and its plots (``benchmarks/*.png``). Every
+Writes ``benchmarks/RESULTS.md`` and its ROC plot (``benchmarks/roc.png``). Every
 figure in them is produced by this script in the run that writes them:
 
 - accuracy on the corpus's grouped test split and in grouped cross-validation

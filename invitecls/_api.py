@@ -400,7 +400,7 @@ def _predict_all(model: CompiledModel, texts: list[str], counts: np.ndarray, rea
 
 
 def _score_all(model: CompiledModel, texts: list[str], counts: np.ndarray, reasons: bool) -> list[_Scored]:
-    """What a worker process sends back: each chunk's verdicts as columns."""
+    """Each chunk's verdicts as columns: what one process classifies, and what a worker sends back."""
     return [
         _score(model, texts[start : start + CHUNK_SIZE], counts[start : start + CHUNK_SIZE], reasons)
         for start in range(0, len(texts), CHUNK_SIZE)

@@ -180,8 +180,7 @@ class InviteClassifier(ClassifierMixin, BaseEstimator):
     A logistic regression over ``InviteFeatures`` (word and character TF-IDF,
     similarity to generic templates, shared connections and whether the note
     reads like a pitch, note-level signals), with calibrated probabilities and
-    decision thresholds chosen on grouped
-    out-of-fold predictions.
+    decision thresholds chosen on grouped out-of-fold predictions.
 
     Parameters
     ----------
