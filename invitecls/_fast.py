@@ -1,14 +1,15 @@
 """The fast path: TF-IDF blocks of a batch of notes, one note or thousands, without scikit-learn.
 
 scikit-learn's ``TfidfVectorizer.transform`` builds every n-gram of every note
-as a Python string and counts it in a dict. Here the character n-grams of a
-whole batch are hashed with numpy (a polynomial hash over code points), looked
-up in a hash table of the vocabulary's hashes, and counted by sorting; word
-n-grams are looked up in the vocabulary in one pass. The counts then go through
-the very same steps as scikit-learn's TF-IDF (``log + 1``, ``* idf``, l2
-normalisation with the same sums in the same order), so the matrices are
-identical, entry for entry; the tests check it, on the corpus and on any text
-(``tests/test_fastpath.py``). scikit-learn's vectorizers stay the reference.
+as a Python string and counts it in a dict. Here the n-grams of a whole batch
+are hashed with numpy, without building their strings, looked up in a hash
+table of the vocabulary's hashes, and counted by sorting: character n-grams by a
+polynomial hash over code points, word n-grams by a polynomial over their
+stems' own string hashes. The counts then go through the very same steps as
+scikit-learn's TF-IDF (``log + 1``, ``* idf``, l2 normalisation with the same
+sums in the same order), so the matrices are identical, entry for entry; the
+tests check it, on the corpus and on any text (``tests/test_fastpath.py``).
+scikit-learn's vectorizers stay the reference.
 
 One code path serves a batch of one note and a batch of thousands: the blocks
 are plain CSR arrays (``SparseRows``) until the whole row is assembled, because
@@ -16,7 +17,7 @@ building a scipy matrix costs more than all the arithmetic of one note.
 
 A 64-bit hash could collide: an n-gram outside the vocabulary would then be
 counted as one inside. With vocabularies of ~10^5 n-grams and ~10^6 windows per
-batch the chance is ~10^-8 per batch.
+batch the chance is ~10^-8 per batch (for each of the two blocks).
 
 This module imports numpy and scipy only, so a compiled model classifies
 without loading scikit-learn.
@@ -25,12 +26,11 @@ without loading scikit-learn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-
-from invitecls._tokenize import word_ngrams
 
 __all__ = [
     "CharTable",
@@ -52,7 +52,6 @@ __all__ = [
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _ONE = np.uint64(1)
-_SIZES = [np.uint64(n) for n in range(11)]  # window sizes as numpy scalars (ngram ranges stop at 10)
 
 
 @dataclass(frozen=True)
@@ -120,6 +119,25 @@ class WordTable:
     vocabulary: dict[str, int]
     ngram_range: tuple[int, int]
     tfidf: _Tfidf
+
+    @property
+    def hashes(self) -> np.ndarray:
+        """The vocabulary's n-grams hashed as ``word_block`` hashes a note's (computed once per process)."""
+        cached: np.ndarray | None = getattr(self, "_hashes", None)
+        if cached is None:
+            cached = _gram_hashes_of_terms(list(self.vocabulary))
+            object.__setattr__(self, "_hashes", cached)  # a cache, not a field
+        return cached
+
+    @property
+    def columns(self) -> np.ndarray:
+        """The column of each of ``hashes``."""
+        return np.fromiter(self.vocabulary.values(), dtype=np.int64, count=len(self.vocabulary))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The hashes build on Python's string hashes, which differ from one
+        # process to the next: another process computes its own.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     @classmethod
     def from_vectorizer(cls, vectorizer: Any) -> WordTable:
@@ -257,14 +275,14 @@ def _window_hashes(codes: np.ndarray, low: int, high: int) -> dict[int, np.ndarr
             state = state[:count] * _MULT
             state += shifted[n - 1 : n - 1 + count]
         if n >= low:
-            out[n] = state * _MULT + _SIZES[n]
+            out[n] = state * _MULT + np.uint64(n)
     return out
 
 
 _EMPTY = np.int64(-1)
 
 
-def _slots(table: CharTable) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _slots(table: CharTable | WordTable) -> tuple[np.ndarray, np.ndarray, int, int]:
     """An open-addressing hash table of the vocabulary (built once per table).
 
     A lookup is then a few gathers instead of a binary search of the sorted
@@ -273,13 +291,14 @@ def _slots(table: CharTable) -> tuple[np.ndarray, np.ndarray, int, int]:
     cached: tuple[np.ndarray, np.ndarray, int, int] | None = getattr(table, "_slot_table", None)
     if cached is not None:
         return cached
-    bits = max(4, int(len(table.hashes) * 4).bit_length())
+    terms, term_columns = table.hashes, table.columns
+    bits = max(4, int(len(terms) * 4).bit_length())
     size = 1 << bits
     shift = np.uint64(64 - bits)
     columns = np.full(size, _EMPTY, dtype=np.int64)
     hashes = np.zeros(size, dtype=np.uint64)
-    home = (table.hashes >> shift).astype(np.int64)
-    pending = np.arange(len(table.hashes))
+    home = (terms >> shift).astype(np.int64)
+    pending = np.arange(len(terms))
     probe = 0
     while len(pending):
         slot = (home[pending] + probe) & (size - 1)
@@ -289,8 +308,8 @@ def _slots(table: CharTable) -> tuple[np.ndarray, np.ndarray, int, int]:
         # expect.
         taken, first = np.unique(slot[free], return_index=True)
         chosen = pending[free[first]]
-        columns[taken] = table.columns[chosen]
-        hashes[taken] = table.hashes[chosen]
+        columns[taken] = term_columns[chosen]
+        hashes[taken] = terms[chosen]
         placed = np.zeros(len(pending), dtype=bool)
         placed[free[first]] = True
         pending = pending[~placed]
@@ -300,7 +319,7 @@ def _slots(table: CharTable) -> tuple[np.ndarray, np.ndarray, int, int]:
     return result
 
 
-def _lookup(table: CharTable, h: np.ndarray) -> np.ndarray:
+def _lookup(table: CharTable | WordTable, h: np.ndarray) -> np.ndarray:
     """The column of each hash in the vocabulary, or -1."""
     hashes, columns, bits, max_probe = _slots(table)
     mask = (1 << bits) - 1
@@ -345,17 +364,58 @@ def char_block(table: CharTable, docs: list[str]) -> SparseRows:
 
 
 def word_block(table: WordTable, stem_lists: list[list[str]]) -> SparseRows:
-    """Word n-gram TF-IDF of a batch of stemmed notes."""
-    get = table.vocabulary.get
-    ngram_range = table.ngram_range
-    cols: list[int] = []
-    per_note: list[int] = []
-    for stems in stem_lists:
-        found = [c for c in map(get, word_ngrams(stems, ngram_range)) if c is not None]
-        cols.extend(found)
-        per_note.append(len(found))
-    rows = np.repeat(np.arange(len(stem_lists), dtype=np.int64), per_note)
-    return _tfidf_rows(rows, np.asarray(cols, dtype=np.int64), len(stem_lists), len(table.vocabulary), table.tfidf)
+    """Word n-gram TF-IDF of a batch of stemmed notes, as the word vectorizer's ``transform`` computes it.
+
+    Stems are words of normalised notes: they hold no space.
+    """
+    hashes, rows = _gram_hashes(stem_lists, table.ngram_range)
+    columns = _lookup(table, hashes)
+    found = (columns != _EMPTY).nonzero()[0]
+    return _tfidf_rows(rows[found], columns[found], len(stem_lists), len(table.vocabulary), table.tfidf)
+
+
+def _gram_hashes(stem_lists: list[list[str]], ngram_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The hash and the note of every word n-gram of a batch.
+
+    An n-gram's hash is a polynomial over its stems' own hashes: Python's
+    ``hash`` of a string, which each string object computes once and keeps
+    (a batch's stems are a few thousand objects, reused from the stem cache).
+    No string is built per n-gram.
+    """
+    low, high = ngram_range
+    flat = stem_lists[0] if len(stem_lists) == 1 else list(chain.from_iterable(stem_lists))
+    words = np.fromiter(map(hash, flat), dtype=np.int64, count=len(flat)).view(np.uint64)
+    notes = np.arange(len(stem_lists)).repeat(np.fromiter(map(len, stem_lists), np.int64, len(stem_lists)))
+    hashes, rows = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
+    state = words
+    for n in range(1, high + 1):
+        count = len(flat) - n + 1
+        if count <= 0:
+            break
+        if n > 1:
+            state = state[:count] * _MULT + words[n - 1 :]  # wraps around, modulo 2**64
+        if n >= low:
+            within = (notes[:count] == notes[n - 1 :]).nonzero()[0]
+            hashes.append(state[within] * _MULT + np.uint64(n))
+            rows.append(notes[within])
+    return np.concatenate(hashes), np.concatenate(rows)
+
+
+def _gram_hashes_of_terms(terms: list[str]) -> np.ndarray:
+    """A word vocabulary's n-grams ("stem stem") hashed as ``_gram_hashes`` hashes a note's."""
+    parts = [term.split(" ") for term in terms]
+    sizes = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    hashes = np.empty(len(terms), dtype=np.uint64)
+    for n in np.unique(sizes).tolist():
+        chosen = (sizes == n).nonzero()[0]
+        flat = chain.from_iterable(parts[i] for i in chosen.tolist())
+        words = np.fromiter(map(hash, flat), dtype=np.int64, count=len(chosen) * n).view(np.uint64)
+        words = words.reshape(len(chosen), n)
+        state = words[:, 0]
+        for k in range(1, n):
+            state = state * _MULT + words[:, k]
+        hashes[chosen] = state * _MULT + np.uint64(n)
+    return hashes
 
 
 def char_tfidf(table: CharTable, docs: list[str]) -> sp.csr_matrix:

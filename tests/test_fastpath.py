@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 import pickle
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from invitecls import _api, _explain, classify, classify_many
 from invitecls._api import GATHER_LATE_MAX, _resolve
 from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
-from invitecls._fast import char_tfidf, word_tfidf
+from invitecls._fast import WordTable, char_tfidf, word_tfidf
+from invitecls._features import WordAnalyzer
 from invitecls._prepare import DENSE_NAMES, dense_features, prepare
 
 # Fixed examples, no database: the same couple of seconds on every run.
@@ -106,6 +111,50 @@ def test_an_empty_batch_and_empty_notes(reference) -> None:
         same_matrix(char_tfidf(chars, notes), char_vectorizer.transform(notes))
         stems = [n.split() for n in notes]
         same_matrix(word_tfidf(words, stems), word_vectorizer.transform(stems))
+
+
+# Stems as the fast path may meet them: empty (a stemmer may return ""), repeated,
+# beyond the Basic Multilingual Plane, or the placeholders of masked spans.
+STEMS = st.lists(
+    st.sampled_from(["", "a", "ab", "meet", "you", "\U0001d518nicod", "\u00e6bl", "_name_", "1"]), max_size=9
+)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 3), (2, 3), (3, 5), (1, 11)])
+@SETTINGS
+@given(fitted_on=st.lists(STEMS, min_size=1, max_size=8), notes=st.lists(STEMS, min_size=1, max_size=6))
+def test_word_n_grams_of_any_range_equal_scikit_learns(
+    ngram_range: tuple[int, int], fitted_on: list[list[str]], notes: list[list[str]]
+) -> None:
+    vectorizer = TfidfVectorizer(analyzer=WordAnalyzer(ngram_range), sublinear_tf=True)
+    try:
+        vectorizer.fit(fitted_on)
+    except ValueError:  # no n-gram at all: an empty vocabulary
+        return
+    table = WordTable.from_vectorizer(vectorizer)
+    same_matrix(word_tfidf(table, notes), vectorizer.transform(notes))
+
+
+def test_a_word_table_sent_to_another_process_hashes_there(reference) -> None:
+    """Stems are hashed with Python's string hash, which each process seeds anew."""
+    _, _, words, _ = reference
+    stems = [["great", "meet", "you"], [], ["thank", "you", "for", "connect"]]
+    here = word_tfidf(words, stems)  # the table's hashes are computed in this process
+    code = (
+        "import pickle, sys\n"
+        "from invitecls._fast import word_tfidf\n"
+        "table, stems = pickle.load(sys.stdin.buffer)\n"
+        "pickle.dump(word_tfidf(table, stems), sys.stdout.buffer)\n"
+    )
+    there = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps((words, stems)),
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": str(hash("seed") % 4_000_000_000 + 1)},
+    )
+    assert here.nnz > 0
+    same_matrix(pickle.loads(there.stdout), here)
 
 
 @SETTINGS
