@@ -229,18 +229,24 @@ def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(scores[np.arange(scores.shape[0]), best], 0.0, 1.0), best
 
 
+#: The largest sort key that 32-bit keys hold.
+_KEY32_MAX = 2**31 - 1
+
+
 def _tfidf_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tfidf: _Tfidf) -> SparseRows:
     """(row, col) occurrences -> the TF-IDF rows, with scikit-learn's arithmetic."""
     # Sorted (row, col) keys are the count matrix that scikit-learn builds:
-    # each row's columns in order, a run of equal keys per count.
-    keys = rows.astype(np.int64) * n_cols + cols
+    # each row's columns in order, a run of equal keys per count. 32-bit keys,
+    # where they fit (a chunk of notes), sort in about half the time.
+    key_type = np.int32 if n_rows * n_cols <= _KEY32_MAX else np.int64
+    keys = rows.astype(key_type) * key_type(n_cols) + cols.astype(key_type)
     keys.sort()
     first = np.empty(len(keys) + 1, dtype=bool)
     first[0] = first[-1] = True
     np.not_equal(keys[1:], keys[:-1], out=first[1:-1])
     bounds = first.nonzero()[0]  # where each run of equal keys starts, and the end
     data = (bounds[1:] - bounds[:-1]).astype(np.float64)
-    keys = keys[bounds[:-1]]
+    keys = keys[bounds[:-1]].astype(np.int64)
     entry_rows = keys // n_cols
     indices = keys - entry_rows * n_cols
     if tfidf.sublinear_tf:

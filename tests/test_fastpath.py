@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from invitecls import _api, _explain, classify, classify_many
+from invitecls import _api, _explain, _fast, classify, classify_many
 from invitecls._api import GATHER_LATE_MAX, _resolve
 from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
 from invitecls._fast import WordTable, char_tfidf, word_tfidf
@@ -94,6 +94,16 @@ def test_the_fast_tfidf_equals_scikit_learns_on_any_text(reference, notes: list[
 def test_the_cues_matched_while_preparing_are_cue_counts(notes: list[str]) -> None:
     batch = prepare(notes, np.zeros(len(notes)))
     np.testing.assert_array_equal(batch.cues, cue_counts(batch.canon))
+
+
+@pytest.mark.parametrize("key32_max", [2**31 - 1, 0])
+def test_both_widths_of_sort_keys_give_scikit_learns_matrices(reference, monkeypatch, key32_max: int) -> None:
+    """A chunk's (row, column) keys fit 32 bits; a whole training set's may not (0: always 64 bits)."""
+    monkeypatch.setattr(_fast, "_KEY32_MAX", key32_max)
+    word_vectorizer, char_vectorizer, words, chars = reference
+    batch = prepare(["Hi Anders, I'd like to connect.", "", "Great meeting you at PyData Berlin!"], np.zeros(3))
+    same_matrix(char_tfidf(chars, batch.canon), char_vectorizer.transform(batch.canon))
+    same_matrix(word_tfidf(words, batch.stems), word_vectorizer.transform(batch.stems))
 
 
 def test_no_n_gram_runs_across_two_notes_of_a_batch(reference) -> None:
