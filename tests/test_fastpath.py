@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from invitecls import _api, _explain, _fast, classify, classify_many
 from invitecls._api import GATHER_LATE_MAX, _resolve
 from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
-from invitecls._fast import WordTable, char_tfidf, word_tfidf
+from invitecls._fast import CharTable, WordTable, char_tfidf, word_tfidf
 from invitecls._features import WordAnalyzer
 from invitecls._prepare import DENSE_NAMES, dense_features, prepare
 
@@ -143,6 +143,21 @@ def test_word_n_grams_of_any_range_equal_scikit_learns(
         return
     table = WordTable.from_vectorizer(vectorizer)
     same_matrix(word_tfidf(table, notes), vectorizer.transform(notes))
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (9, 12)])
+@SETTINGS
+@given(fitted_on=st.lists(NOTES, min_size=1, max_size=6), notes=BATCHES)
+def test_character_n_grams_of_any_range_equal_scikit_learns(
+    ngram_range: tuple[int, int], fitted_on: list[str], notes: list[str]
+) -> None:
+    canon = prepare(notes, np.zeros(len(notes))).canon
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=ngram_range, lowercase=False, sublinear_tf=True)
+    try:
+        vectorizer.fit(prepare(fitted_on, np.zeros(len(fitted_on))).canon)
+    except ValueError:  # no n-gram at all: an empty vocabulary
+        return
+    same_matrix(char_tfidf(CharTable.from_vectorizer(vectorizer), canon), vectorizer.transform(canon))
 
 
 def test_a_word_table_sent_to_another_process_hashes_there(reference) -> None:
