@@ -264,22 +264,23 @@ def _tfidf_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tf
     return SparseRows(indptr=indptr, indices=indices, data=data, rows=entry_rows, n_columns=n_cols)
 
 
-def _window_hashes(codes: np.ndarray, low: int, high: int) -> dict[int, np.ndarray]:
-    """Hashes of every window of ``low`` to ``high`` code points, as ``from_terms`` hashes a term.
+def _window_hashes(values: np.ndarray, low: int, high: int) -> dict[int, np.ndarray]:
+    """Hashes of every window of ``low`` to ``high`` values (code points + 1, or stems' hashes), by size.
 
-    The hash of a window of n + 1 code points extends the state of the window
-    of n, so each size costs one step, not n.
+    ``h = h * M + value`` over the window, then ``h * M + size``, modulo 2**64
+    (arrays of unsigned integers wrap around silently), as ``from_terms``
+    hashes a term. The hash of a window of n + 1 values extends the state of
+    the window of n, so each size costs one step, not n.
     """
     out: dict[int, np.ndarray] = {}
-    shifted = codes + _ONE  # arrays of unsigned integers wrap around silently
-    state = shifted
+    state = values
     for n in range(1, high + 1):
-        count = len(codes) - n + 1
+        count = len(values) - n + 1
         if count <= 0:
             break
         if n > 1:
             state = state[:count] * _MULT
-            state += shifted[n - 1 : n - 1 + count]
+            state += values[n - 1 : n - 1 + count]
         if n >= low:
             out[n] = state * _MULT + np.uint64(n)
     return out
@@ -360,7 +361,7 @@ def char_block(table: CharTable, docs: list[str]) -> SparseRows:
     # up and not found, like any unknown n-gram.
     codes = np.frombuffer("\x00".join(docs).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     note_of = (codes == 0).cumsum()  # NULs up to each position: the note a window starting there is in
-    windows = list(_window_hashes(codes, low, high).values())
+    windows = list(_window_hashes(codes + _ONE, low, high).values())
     if not windows:
         return _tfidf_rows(np.zeros(0, np.int64), np.zeros(0, np.int64), len(docs), table.n_features, table.tfidf)
     columns = _lookup(table, np.concatenate(windows))
@@ -393,17 +394,10 @@ def _gram_hashes(stem_lists: list[list[str]], ngram_range: tuple[int, int]) -> t
     words = np.fromiter(map(hash, flat), dtype=np.int64, count=len(flat)).view(np.uint64)
     notes = np.arange(len(stem_lists)).repeat(np.fromiter(map(len, stem_lists), np.int64, len(stem_lists)))
     hashes, rows = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
-    state = words
-    for n in range(1, high + 1):
-        count = len(flat) - n + 1
-        if count <= 0:
-            break
-        if n > 1:
-            state = state[:count] * _MULT + words[n - 1 :]  # wraps around, modulo 2**64
-        if n >= low:
-            within = (notes[:count] == notes[n - 1 :]).nonzero()[0]
-            hashes.append(state[within] * _MULT + np.uint64(n))
-            rows.append(notes[within])
+    for n, window in _window_hashes(words, low, high).items():
+        within = (notes[: len(window)] == notes[n - 1 :]).nonzero()[0]  # not across two notes
+        hashes.append(window[within])
+        rows.append(notes[within])
     return np.concatenate(hashes), np.concatenate(rows)
 
 
