@@ -37,8 +37,9 @@ ModelLike = Union["InviteClassifier", CompiledModel, str, "os.PathLike[str]", No
 #: Notes per vectorised chunk in ``classify_many``. It bounds memory, and it
 #: keeps a chunk's largest temporary arrays under 4 MB for notes of usual
 #: length: numpy asks the kernel for huge pages above that size, and on a
-#: busy machine each such array then stalls while memory is compacted
-#: (chunks of 1,024 notes ran 7% slower on average over fresh processes).
+#: busy machine each such array may stall while memory is compacted (chunks
+#: of 1,024 notes ran slower than 512 here; measured in the closing note of
+#: issue 15, and by ``benchmarks/speed.py`` as a whole).
 CHUNK_SIZE = 512
 
 _default_lock = threading.Lock()

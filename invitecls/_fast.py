@@ -82,13 +82,7 @@ class CharTable:
         for n in np.unique(lengths):
             chosen = np.flatnonzero(lengths == n)
             raw = np.frombuffer("".join(terms[i] for i in chosen).encode("utf-32-le"), dtype=np.uint32)
-            codes = raw.astype(np.uint64).reshape(len(chosen), int(n))
-            h = np.zeros(len(chosen), dtype=np.uint64)
-            with np.errstate(over="ignore"):
-                for k in range(int(n)):
-                    h = h * _MULT + codes[:, k] + np.uint64(1)
-                h = h * _MULT + np.uint64(n)
-            hashes[chosen] = h
+            hashes[chosen] = _row_hashes(raw.astype(np.uint64).reshape(len(chosen), int(n)) + _ONE)
         order = np.argsort(hashes, kind="stable")
         by_column = [""] * len(terms)
         for term, column in zip(terms, np.asarray(columns).tolist()):
@@ -410,11 +404,16 @@ def _gram_hashes_of_terms(terms: list[str]) -> np.ndarray:
         chosen = (sizes == n).nonzero()[0]
         flat = chain.from_iterable(parts[i] for i in chosen.tolist())
         words = np.fromiter(map(hash, flat), dtype=np.int64, count=len(chosen) * n).view(np.uint64)
-        words = words.reshape(len(chosen), n)
-        state = words[:, 0]
-        for k in range(1, n):
-            state = state * _MULT + words[:, k]
-        hashes[chosen] = state * _MULT + np.uint64(n)
+        hashes[chosen] = _row_hashes(words.reshape(len(chosen), n))
+    return hashes
+
+
+def _row_hashes(values: np.ndarray) -> np.ndarray:
+    """Each row of ``values`` hashed as ``_window_hashes`` hashes a window of that many values (terms' side)."""
+    state = np.zeros(len(values), dtype=np.uint64)
+    for k in range(values.shape[1]):
+        state = state * _MULT + values[:, k]  # wraps around, modulo 2**64
+    hashes: np.ndarray = state * _MULT + np.uint64(values.shape[1])
     return hashes
 
 
