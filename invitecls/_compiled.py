@@ -33,7 +33,6 @@ from invitecls._fast import (
     side_by_side,
     template_scores,
     templates_by_feature,
-    unseen_share,
     word_block,
 )
 from invitecls._normalize import SIGNAL_NAMES, mostly_disguised
@@ -155,11 +154,10 @@ class CompiledModel:
 
     def features(self, batch: Batch) -> Features:
         """``transform``, with the blocks that explaining reads."""
-        words = word_block(self.words, batch.stems)
+        words, unseen = word_block(self.words, batch.stems)
         chars = char_block(self.chars, batch.canon)
         scores = template_scores(chars.rows, chars.indices, chars.data, len(batch), self.templates_by_feature)
         similarity, best = nearest_template(scores)
-        unseen = unseen_share(self.words.vocabulary, batch.stems)
         pitch = pitch_probability(words, chars, self.pitch_coef, self.pitch_intercept)
         dense = dense_features(batch, similarity, unseen, pitch)
         return Features(side_by_side([words, chars], dense), words, chars, dense, similarity, best, pitch)

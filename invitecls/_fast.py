@@ -223,26 +223,23 @@ def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(scores[np.arange(scores.shape[0]), best], 0.0, 1.0), best
 
 
-#: The largest sort key that 32-bit keys hold.
-_KEY32_MAX = 2**31 - 1
+#: Rows and columns up to this many are sorted by numpy's radix sort (16-bit keys).
+_RADIX_MAX = 2**16
 
 
 def _tfidf_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tfidf: _Tfidf) -> SparseRows:
     """(row, col) occurrences -> the TF-IDF rows, with scikit-learn's arithmetic."""
-    # Sorted (row, col) keys are the count matrix that scikit-learn builds:
-    # each row's columns in order, a run of equal keys per count. 32-bit keys,
-    # where they fit (a chunk of notes), sort in about half the time.
-    key_type = np.int32 if n_rows * n_cols <= _KEY32_MAX else np.int64
-    keys = rows.astype(key_type) * key_type(n_cols) + cols.astype(key_type)
-    keys.sort()
-    first = np.empty(len(keys) + 1, dtype=bool)
+    # The occurrences sorted by row, then column, are the count matrix that
+    # scikit-learn builds: each row's columns in order, a run of equal pairs per count.
+    rows, cols = _by_row_and_column(rows, cols, n_rows, n_cols)
+    first = np.empty(len(rows) + 1, dtype=bool)
     first[0] = first[-1] = True
-    np.not_equal(keys[1:], keys[:-1], out=first[1:-1])
-    bounds = first.nonzero()[0]  # where each run of equal keys starts, and the end
+    np.not_equal(cols[1:], cols[:-1], out=first[1:-1])
+    first[1:-1] |= rows[1:] != rows[:-1]
+    bounds = first.nonzero()[0]  # where each run of equal pairs starts, and the end
     data = (bounds[1:] - bounds[:-1]).astype(np.float64)
-    keys = keys[bounds[:-1]].astype(np.int64)
-    entry_rows = keys // n_cols
-    indices = keys - entry_rows * n_cols
+    entry_rows = rows[bounds[:-1]].astype(np.int64)
+    indices = cols[bounds[:-1]].astype(np.int64)
     if tfidf.sublinear_tf:
         np.log(data, data)
         data += 1.0
@@ -256,6 +253,20 @@ def _tfidf_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, tf
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.bincount(entry_rows, minlength=n_rows).cumsum(out=indptr[1:])
     return SparseRows(indptr=indptr, indices=indices, data=data, rows=entry_rows, n_columns=n_cols)
+
+
+def _by_row_and_column(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs sorted by row, then by column."""
+    if n_rows <= _RADIX_MAX and n_cols <= _RADIX_MAX:
+        # Two stable passes of a radix sort, by column and then by row: twice
+        # as fast as sorting 32-bit keys (a chunk's pairs, or a training set's).
+        rows16, cols16 = rows.astype(np.uint16), cols.astype(np.uint16)
+        order = np.argsort(cols16, kind="stable")
+        order = order[np.argsort(rows16[order], kind="stable")]
+        return rows16[order], cols16[order]
+    keys = rows.astype(np.int64) * n_cols + cols
+    keys.sort()
+    return keys // n_cols, keys % n_cols
 
 
 def _window_hashes(values: np.ndarray, low: int, high: int) -> dict[int, np.ndarray]:
@@ -364,15 +375,26 @@ def char_block(table: CharTable, docs: list[str]) -> SparseRows:
     return _tfidf_rows(rows[found], columns[found], len(docs), table.n_features, table.tfidf)
 
 
-def word_block(table: WordTable, stem_lists: list[list[str]]) -> SparseRows:
-    """Word n-gram TF-IDF of a batch of stemmed notes, as the word vectorizer's ``transform`` computes it.
+def word_block(table: WordTable, stem_lists: list[list[str]]) -> tuple[SparseRows, np.ndarray]:
+    """Word n-gram TF-IDF of a batch of stemmed notes, as the word vectorizer's ``transform`` computes it,
+    and each note's ``unseen_share``.
 
-    Stems are words of normalised notes: they hold no space.
+    Stems are words of normalised notes: they hold no space. The share of
+    words the vocabulary lacks comes from the lookups of the single words,
+    where the n-grams start with them (else from ``unseen_share``).
     """
     hashes, rows = _gram_hashes(stem_lists, table.ngram_range)
     columns = _lookup(table, hashes)
     found = (columns != _EMPTY).nonzero()[0]
-    return _tfidf_rows(rows[found], columns[found], len(stem_lists), len(table.vocabulary), table.tfidf)
+    block = _tfidf_rows(rows[found], columns[found], len(stem_lists), len(table.vocabulary), table.tfidf)
+    if table.ngram_range[0] != 1:
+        return block, unseen_share(table.vocabulary, stem_lists)
+    # _gram_hashes puts the single words first: every word of the batch, in order.
+    n_words = np.fromiter(map(len, stem_lists), dtype=np.int64, count=len(stem_lists))
+    total = int(n_words.sum())
+    unseen = np.bincount(rows[:total][columns[:total] == _EMPTY], minlength=len(stem_lists))
+    # int / int in Python and in numpy: the same correctly rounded quotient.
+    return block, np.divide(unseen, n_words, out=np.zeros(len(stem_lists)), where=n_words > 0)
 
 
 def _gram_hashes(stem_lists: list[list[str]], ngram_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -423,17 +445,18 @@ def char_tfidf(table: CharTable, docs: list[str]) -> sp.csr_matrix:
 
 
 def word_tfidf(table: WordTable, stem_lists: list[list[str]]) -> sp.csr_matrix:
-    """``word_block`` as a scipy matrix."""
-    return word_block(table, stem_lists).to_csr()
+    """``word_block``'s matrix, as a scipy matrix."""
+    return word_block(table, stem_lists)[0].to_csr()
 
 
 def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.ndarray:
-    """Share of each note's words never seen in training: specific notes name new things."""
-    out = np.zeros(len(stem_lists))
-    for i, stems in enumerate(stem_lists):
-        if stems:
-            out[i] = sum(1 for s in stems if s not in vocabulary) / len(stems)
-    return out
+    """Share of each note's words never seen in training: specific notes name new things.
+
+    The reference for ``word_block``'s second value, and the estimator's.
+    """
+    known = vocabulary.__contains__  # mapped in C: a generator's step per word cost as much as the rest
+    shares = [(len(stems) - sum(map(known, stems))) / len(stems) if stems else 0.0 for stems in stem_lists]
+    return np.array(shares, dtype=float).reshape(len(stem_lists))
 
 
 def side_by_side(blocks: list[SparseRows], dense: np.ndarray) -> SparseRows:

@@ -125,7 +125,7 @@ def stem(tokens: list[str], lang: str | None) -> list[str]:
     cache = _stem_cache.get(name)
     if cache is None or len(cache) >= _CACHE_LIMIT:
         cache = _stem_cache[name] = dict(_seed_cache.get(name, {}))
-    out = [cache.get(token) for token in tokens]
+    out = list(map(cache.get, tokens))
     if None in out:
         stemmer = _stemmer(name)
         for i, token in enumerate(tokens):

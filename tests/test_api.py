@@ -274,6 +274,37 @@ def test_the_split_is_nltks_space_tokenizer(corpus) -> None:
     assert all(tokenize(t) == (SpaceTokenizer().tokenize(t) if t else []) for t in texts)
 
 
+def test_the_language_is_the_one_with_most_function_words() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from invitecls._tokenize import _languages, guess_language
+
+    _, word_langs = _languages()
+    shared = sorted(w for w, langs in word_langs.items() if len(langs) > 1)[:40]  # "de", "en", "i"...
+    words = st.sampled_from(sorted(word_langs)[::25] + shared + ["anders", "pydata", "", "_name_"])
+
+    def plain(tokens: list[str]) -> str | None:
+        # The rule as the docstring and the guide state it: most function
+        # words wins; of tied languages, English, else the one counted first.
+        scores: dict[str, int] = {}
+        for token in tokens:
+            for lang in word_langs.get(token, ()):
+                scores[lang] = scores.get(lang, 0) + 1
+        if not scores:
+            return None
+        top = max(scores.values())
+        tied = [lang for lang, score in scores.items() if score == top]
+        return "en" if "en" in tied[:2] else tied[0]
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.lists(words, max_size=12))
+    def check(tokens: list[str]) -> None:
+        assert guess_language(tokens) == plain(tokens)
+
+    check()
+
+
 @pytest.mark.slow  # trains and saves two models (10 s)
 def test_model_path_reloaded_after_retraining_in_place(tmp_path, small_train, small_model) -> None:
     path = tmp_path / "mine.joblib"

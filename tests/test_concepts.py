@@ -157,9 +157,17 @@ def test_the_count_columns_are_the_guides_bands() -> None:
 
 def _reference_cue_counts(canon: list[str]) -> np.ndarray:
     """The plain scan: every phrase that starts with a word is tried there, longest first."""
-    from invitecls._cues import _cue_index, _cues_of_word
+    from invitecls._cues import _cue_index
 
     index = _cue_index()
+
+    def concepts_of(word: str) -> list[int]:
+        # Whole-word cues, and cues that start the word.
+        hits = set(index.words.get(word, ()))
+        for end in range(1, len(word) + 1):
+            hits.update(index.prefixes.get(word[:end], ()))
+        return sorted(hits)
+
     flat = {
         first: sorted(
             [*f.any_word, *(p for v in f.exact.values() for p in v), *(p for v in f.prefix.values() for p in v)],
@@ -172,7 +180,7 @@ def _reference_cue_counts(canon: list[str]) -> np.ndarray:
         tokens = text.split(" ") if text else []
         counts, free = [0] * len(CUE_NAMES), [0] * len(CUE_NAMES)
         for i, token in enumerate(tokens):
-            for concept in _cues_of_word(token, index)[0]:
+            for concept in concepts_of(token):
                 if i >= free[concept]:
                     counts[concept], free[concept] = counts[concept] + 1, i + 1
             for parts, last_is_prefix, concept in flat.get(token, ()):

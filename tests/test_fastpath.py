@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from invitecls import _api, _explain, _fast, classify, classify_many
 from invitecls._api import GATHER_LATE_MAX, _resolve
 from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
-from invitecls._fast import CharTable, WordTable, char_tfidf, word_tfidf
+from invitecls._fast import CharTable, WordTable, char_tfidf, unseen_share, word_block, word_tfidf
 from invitecls._features import WordAnalyzer
 from invitecls._prepare import DENSE_NAMES, dense_features, prepare
 
@@ -96,10 +96,10 @@ def test_the_cues_matched_while_preparing_are_cue_counts(notes: list[str]) -> No
     np.testing.assert_array_equal(batch.cues, cue_counts(batch.canon))
 
 
-@pytest.mark.parametrize("key32_max", [2**31 - 1, 0])
-def test_both_widths_of_sort_keys_give_scikit_learns_matrices(reference, monkeypatch, key32_max: int) -> None:
-    """A chunk's (row, column) keys fit 32 bits; a whole training set's may not (0: always 64 bits)."""
-    monkeypatch.setattr(_fast, "_KEY32_MAX", key32_max)
+@pytest.mark.parametrize("radix_max", [2**16, 0])
+def test_both_sorts_of_pairs_give_scikit_learns_matrices(reference, monkeypatch, radix_max: int) -> None:
+    """Rows and columns that fit 16 bits are sorted by radix; larger ones (0: all) as 64-bit keys."""
+    monkeypatch.setattr(_fast, "_RADIX_MAX", radix_max)
     word_vectorizer, char_vectorizer, words, chars = reference
     batch = prepare(["Hi Anders, I'd like to connect.", "", "Great meeting you at PyData Berlin!"], np.zeros(3))
     same_matrix(char_tfidf(chars, batch.canon), char_vectorizer.transform(batch.canon))
@@ -143,6 +143,8 @@ def test_word_n_grams_of_any_range_equal_scikit_learns(
         return
     table = WordTable.from_vectorizer(vectorizer)
     same_matrix(word_tfidf(table, notes), vectorizer.transform(notes))
+    # The share of unseen words, read from the lookups of single words (or, without them, counted).
+    np.testing.assert_array_equal(word_block(table, notes)[1], unseen_share(vectorizer.vocabulary_, notes))
 
 
 @pytest.mark.parametrize("ngram_range", [(1, 1), (9, 12)])
