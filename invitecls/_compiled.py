@@ -235,7 +235,7 @@ class CompiledModel:
             n_dense = len(DENSE_NAMES)
             current = features.dense[rows]
             # Each row's log-odds is its own sum: the same whichever other rows are computed with it.
-            logit = self.decision_function(features.assembled)[rows]
+            logit = self.decision_function(features.assembled.take(rows))
             counterfactual = dense_features(
                 known,
                 current[:, DENSE_INDEX["template_similarity"]],

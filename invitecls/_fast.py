@@ -170,6 +170,22 @@ class SparseRows:
         """Rows and columns, as a scipy matrix's."""
         return len(self), self.n_columns
 
+    def take(self, rows: np.ndarray) -> SparseRows:
+        """Rows ``rows`` of the block, in that order (each row's entries as they were)."""
+        starts = self.indptr[rows]
+        lengths = self.indptr[rows + 1] - starts
+        ends = lengths.cumsum()
+        entries = np.arange(int(ends[-1]) if len(ends) else 0) + (starts - ends + lengths).repeat(lengths)
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indptr[1:] = ends
+        return SparseRows(
+            indptr=indptr,
+            indices=self.indices[entries],
+            data=self.data[entries],
+            rows=np.arange(len(rows)).repeat(lengths),
+            n_columns=self.n_columns,
+        )
+
     def to_csr(self) -> sp.csr_matrix:
         """The block as a scipy matrix."""
         # scipy keeps int32 indices that fit: given as int32, they are neither checked nor copied.
@@ -201,11 +217,12 @@ def template_scores(
     (a few percent of classifying): one path for both is worth that.
     """
     n_templates = by_feature.shape[1]
-    starts = by_feature.indptr[columns]
-    lengths = by_feature.indptr[columns + 1] - starts
+    indptr = by_feature.indptr
     # Most n-grams are in no template: keep the entries that meet one, in order.
-    hit = lengths.nonzero()[0]
-    starts, lengths = starts[hit], lengths[hit]
+    hit = (indptr[columns + 1] != indptr[columns]).nonzero()[0]
+    met = columns[hit]
+    starts = indptr[met]
+    lengths = indptr[met + 1] - starts
     # Each entry meets the templates of its n-gram: by_feature's entries starts .. starts + lengths - 1.
     entry = hit.repeat(lengths)
     position = np.arange(len(entry)) + (starts - (lengths.cumsum() - lengths)).repeat(lengths)

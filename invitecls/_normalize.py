@@ -301,10 +301,11 @@ def _lexicon() -> frozenset[str]:
     return frozenset(w for w in words if len(w) >= 2)
 
 
-_EMOJI = re.compile(
-    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
-    "\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]"
+_EMOJI_CHARS = (
+    "\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
 )
+_EMOJI = re.compile(f"[{_EMOJI_CHARS}]")
 _MONEY = re.compile(r"[$€£¥₹₽₩]|\b\d+(?:[.,]\d+)?\s*(?:k|m|usd|eur|gbp|dollars?|euros?)\b", re.I)
 _PERCENT = re.compile(r"\d\s*%|\bpercent\b|\bprozent\b|\bpour\s*cent\b|\bpor\s*ciento\b", re.I)
 _GENERIC_DOMAINS = "com|net|org|io|co|ly|me|ai|app|xyz|info|biz|gl|gg|to|link|site|online|shop"
@@ -333,7 +334,11 @@ _LEET_TABLE = str.maketrans(_LEET)
 _ONE_LETTER_WORDS = frozenset("aiyoeuwzàèéóòå")
 _INTERIOR_LEET = re.compile(r"[^\W\d_][013457][^\W\d_]")
 _WORD = re.compile(r"\w+")
-_EMOJI_RUN = re.compile(r"[ \t]*(?:" + _EMOJI.pattern + r"[ \t]*)+")
+# Emoji with the spaces around them: "[ \t]*(?:EMOJI[ \t]*)+", written to start
+# with one class, so that a scan skips to the spaces and emoji (twice as fast).
+_EMOJI_RUN = re.compile(
+    rf"[ \t{_EMOJI_CHARS}](?:(?<=[{_EMOJI_CHARS}])[ \t]*(?:[{_EMOJI_CHARS}][ \t]*)*|[ \t]*(?:[{_EMOJI_CHARS}][ \t]*)+)"
+)
 # Punctuation put between words to break up a known phrase ("like ~ to ~ connect").
 # (The lookahead lets a position that starts no separator fail at once: twice as fast.)
 _SEPARATORS = re.compile(

@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from invitecls import _api, _explain, _fast, classify, classify_many
 from invitecls._api import GATHER_LATE_MAX, _resolve
 from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
-from invitecls._fast import CharTable, WordTable, char_tfidf, unseen_share, word_block, word_tfidf
+from invitecls._fast import CharTable, WordTable, char_block, char_tfidf, unseen_share, word_block, word_tfidf
 from invitecls._features import WordAnalyzer
 from invitecls._prepare import DENSE_NAMES, dense_features, prepare
 
@@ -182,6 +182,17 @@ def test_a_word_table_sent_to_another_process_hashes_there(reference) -> None:
     )
     assert here.nnz > 0
     same_matrix(pickle.loads(there.stdout), here)
+
+
+@SETTINGS
+@given(notes=BATCHES, picks=st.lists(st.integers(0, 4), max_size=7))
+def test_rows_taken_from_a_block_are_scipys_rows(reference, notes: list[str], picks: list[int]) -> None:
+    _, _, _, chars = reference
+    block = char_block(chars, prepare(notes, np.zeros(len(notes))).canon)
+    rows = np.array([p % len(notes) for p in picks], dtype=np.int64)  # repeats, any order, or none
+    taken = block.take(rows)
+    same_matrix(taken.to_csr(), block.to_csr()[rows])
+    np.testing.assert_array_equal(taken.rows, np.repeat(np.arange(len(rows)), np.diff(taken.indptr)))
 
 
 @SETTINGS

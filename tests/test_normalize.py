@@ -234,10 +234,11 @@ def test_the_fast_patterns_match_as_their_plain_forms() -> None:
     assert n._YEAR.pattern.startswith(fast_year_start)
     plain_year = re.compile(r"(?<![\w.,])(?:19|20)" + n._YEAR.pattern.removeprefix(fast_year_start))
     plain_contraction = re.compile(r"(?<=\w)'(?=\w{1,2}\b)")
+    plain_emoji_run = re.compile(r"[ \t]*(?:" + n._EMOJI.pattern + r"[ \t]*)+")
     foldable = frozenset(chr(k) for k, v in n._tables().fold.items() if v != chr(k))
     some_foldable = sorted(foldable)[::97]  # from every script the table folds
     text = st.text(
-        alphabet=st.sampled_from([*"ab Z_0129k34@$|.,'!?…-–—~•*/€%\n\t\r\u00a0\u2003é٢аοі", *some_foldable]),
+        alphabet=st.sampled_from([*"ab Z_0129k34@$|.,'!?…-–—~•*/€%\n\t\r\u00a0\u2003é٢аοі🙂→", *some_foldable]),
         max_size=24,
     )
 
@@ -250,6 +251,7 @@ def test_the_fast_patterns_match_as_their_plain_forms() -> None:
         assert n._NUMBER.findall(value) == plain_number.findall(value)
         assert n._YEAR.sub(" ", value) == plain_year.sub(" ", value)
         assert n._CONTRACTION.sub("", value) == plain_contraction.sub("", value)
+        assert n._EMOJI_RUN.sub(n._emoji_gap, value) == plain_emoji_run.sub(n._emoji_gap, value)
         assert n._words_only(value, 0) == re.sub(r"\W+", " ", plain_contraction.sub("", value)).strip()
         if n._tables().foldable.search(value) is None:  # a quick scan that may pass some it need not
             assert foldable.isdisjoint(value)
