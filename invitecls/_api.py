@@ -446,8 +446,8 @@ class _Scored:
     def predictions(self, model: CompiledModel) -> list[Prediction]:
         """One ``Prediction`` per note, in order."""
         classes = list(model.classes)
-        templates = model.templates
-        chunk = self.reasons
+        displays = [template.display for template in model.templates]  # one string each, shared
+        chunk, actions, signals = self.reasons, self.actions, self.signals
         # Plain Python numbers, converted once per chunk rather than once per field.
         rows = zip(self.label_index.tolist(), self.proba.tolist(), self.similarity.tolist(), self.best.tolist())
         return [
@@ -455,11 +455,11 @@ class _Scored:
                 label=classes[label],
                 probability=row[label],
                 probabilities=dict(zip(classes, row)),
-                action=self.actions[i],
+                action=actions[i],
                 template_similarity=sim,
-                matched_template=templates[nearest].display if sim > 0 else None,
+                matched_template=displays[nearest] if sim > 0 else None,
                 reasons=() if chunk is None else _PendingReasons(chunk, i),  # type: ignore[arg-type]
-                signals=self.signals[i],
+                signals=signals[i],
             )
             for i, (label, row, sim, nearest) in enumerate(rows)
         ]

@@ -478,19 +478,33 @@ def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.
 
 def side_by_side(blocks: list[SparseRows], dense: np.ndarray) -> SparseRows:
     """The blocks and the nonzero entries of ``dense`` side by side, as ``sp.hstack(..., format="csr")`` puts them."""
-    n_rows = len(dense)
-    dense_rows, dense_cols = np.nonzero(dense)
-    offsets = np.cumsum([0] + [b.n_columns for b in blocks])
-    rows = np.concatenate([*(b.rows for b in blocks), dense_rows])
-    columns = np.concatenate([*(b.indices + o for b, o in zip(blocks, offsets)), dense_cols + offsets[-1]])
-    data = np.concatenate([*(b.data for b in blocks), dense[dense_rows, dense_cols]])
-    # Each block runs row by row and the blocks come in column order: a stable
-    # sort by row leaves every row's columns in order.
-    order = rows.argsort(kind="stable")
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.bincount(rows, minlength=n_rows).cumsum(out=indptr[1:])
-    n_columns = int(offsets[-1]) + dense.shape[1]
-    return SparseRows(indptr=indptr, indices=columns[order], data=data[order], rows=rows[order], n_columns=n_columns)
+    blocks = [*blocks, _nonzero_rows(dense)]
+    counts = [np.diff(block.indptr) for block in blocks]
+    per_row = np.sum(counts, axis=0)
+    indptr = np.zeros(len(dense) + 1, dtype=np.int64)
+    per_row.cumsum(out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    data = np.empty(indptr[-1])
+    # A row holds its entries of the first block, then of the second, and so
+    # on: each entry's place is known, without sorting.
+    start = indptr[:-1].copy()  # where each row's entries of the next block go
+    offset = 0  # the first column of the next block
+    for block, count in zip(blocks, counts):
+        place = (start - block.indptr[:-1])[block.rows] + np.arange(len(block.data))
+        indices[place] = block.indices + offset
+        data[place] = block.data
+        start += count
+        offset += block.n_columns
+    rows = np.arange(len(dense)).repeat(per_row)
+    return SparseRows(indptr=indptr, indices=indices, data=data, rows=rows, n_columns=offset)
+
+
+def _nonzero_rows(dense: np.ndarray) -> SparseRows:
+    """The nonzero entries of a dense block, row by row."""
+    rows, columns = np.nonzero(dense)
+    indptr = np.zeros(len(dense) + 1, dtype=np.int64)
+    np.bincount(rows, minlength=len(dense)).cumsum(out=indptr[1:])
+    return SparseRows(indptr=indptr, indices=columns, data=dense[rows, columns], rows=rows, n_columns=dense.shape[1])
 
 
 def row_sums(matrix: SparseRows | sp.csr_matrix, weights: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -19,7 +20,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from invitecls import _api, _explain, _fast, classify, classify_many
 from invitecls._api import GATHER_LATE_MAX, _resolve
 from invitecls._cues import CUE_NAMES, PITCH_CONCEPTS, PITCH_FEATURE_CONCEPTS, cue_counts
-from invitecls._fast import CharTable, WordTable, char_block, char_tfidf, unseen_share, word_block, word_tfidf
+from invitecls._fast import (
+    CharTable,
+    WordTable,
+    char_block,
+    char_tfidf,
+    side_by_side,
+    unseen_share,
+    word_block,
+    word_tfidf,
+)
 from invitecls._features import WordAnalyzer
 from invitecls._prepare import DENSE_NAMES, dense_features, prepare
 
@@ -193,6 +203,15 @@ def test_rows_taken_from_a_block_are_scipys_rows(reference, notes: list[str], pi
     taken = block.take(rows)
     same_matrix(taken.to_csr(), block.to_csr()[rows])
     np.testing.assert_array_equal(taken.rows, np.repeat(np.arange(len(rows)), np.diff(taken.indptr)))
+
+
+@SETTINGS
+@given(BATCHES)
+def test_the_assembled_rows_are_scipys_hstack(notes: list[str]) -> None:
+    model = _resolve(None)
+    features = model.features(prepare(notes, np.full(len(notes), np.nan)))
+    blocks = [features.words.to_csr(), features.chars.to_csr(), sp.csr_matrix(features.dense)]
+    same_matrix(side_by_side([features.words, features.chars], features.dense).to_csr(), sp.hstack(blocks, "csr"))
 
 
 @SETTINGS
