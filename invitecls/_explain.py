@@ -398,8 +398,12 @@ def _strongest_words(
     terms = words.data * _weights(model, 0, row_class, words) * sign[rows]
     worth = (~_function_columns(model)[columns] & (np.abs(terms) > _EPS)).nonzero()[0]
     rows, columns, terms = rows[worth], columns[worth], terms[worth]
-    # By row, then by strength; a stable sort keeps ties in column order.
-    order = np.lexsort((-np.abs(terms), rows))
+    # By row, then by strength; stable sorts keep ties in column order. Two
+    # passes (``np.lexsort((-np.abs(terms), rows))``), the second a radix sort
+    # of 16-bit rows where they fit: a third faster.
+    order = np.argsort(-np.abs(terms), kind="stable")
+    by_row = rows.astype(np.uint16) if len(row_class) <= 2**16 else rows
+    order = order[np.argsort(by_row[order], kind="stable")]
     starts = np.searchsorted(rows, np.arange(len(row_class) + 1))
     kept = order[np.arange(len(order)) - starts[rows[order]] < MAX_REASONS]
     bounds = np.searchsorted(rows[kept], np.arange(len(row_class) + 1)).astype(np.int32)

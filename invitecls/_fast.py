@@ -308,7 +308,7 @@ def _window_hashes(values: np.ndarray, low: int, high: int) -> dict[int, np.ndar
     return out
 
 
-_EMPTY = np.int64(-1)
+_EMPTY = np.int32(-1)
 
 
 def _slots(table: CharTable | WordTable) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -324,7 +324,7 @@ def _slots(table: CharTable | WordTable) -> tuple[np.ndarray, np.ndarray, int, i
     bits = max(4, int(len(terms) * 4).bit_length())
     size = 1 << bits
     shift = np.uint64(64 - bits)
-    columns = np.full(size, _EMPTY, dtype=np.int64)
+    columns = np.full(size, _EMPTY, dtype=np.int32)
     hashes = np.zeros(size, dtype=np.uint64)
     home = (terms >> shift).astype(np.int64)
     pending = np.arange(len(terms))
