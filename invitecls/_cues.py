@@ -131,10 +131,14 @@ def _cue_index() -> _CueIndex:
     )
 
 
-_pair_candidates: dict[tuple[str, str], tuple[Phrase, ...]] = {}
+# A phrase that may start at a word, given the next word, as the checks left to
+# make: (concept, size, last word, how it must match, words inside it).
+Check = tuple[int, int, str, int, tuple[tuple[int, str], ...]]
+_EXACT, _PREFIX, _ANY = 0, 1, 2  # how the last word must match
+_pair_candidates: dict[tuple[str, str], tuple[Check, ...]] = {}
 
 
-def _candidates(first: str, followers: _Followers, after: str) -> tuple[Phrase, ...]:
+def _candidates(first: str, followers: _Followers, after: str) -> tuple[Check, ...]:
     """The phrases that may start at ``first``, given the next word, longest first (cached: word pairs recur)."""
     found = _pair_candidates.get((first, after))
     if found is None:
@@ -145,7 +149,7 @@ def _candidates(first: str, followers: _Followers, after: str) -> tuple[Phrase, 
     return found
 
 
-def _find_candidates(followers: _Followers, after: str) -> tuple[Phrase, ...]:
+def _find_candidates(followers: _Followers, after: str) -> tuple[Check, ...]:
     found = list(followers.any_word)
     found.extend(followers.exact.get(after, ()))
     if followers.prefix:
@@ -153,11 +157,22 @@ def _find_candidates(followers: _Followers, after: str) -> tuple[Phrase, ...]:
             found.extend(followers.prefix.get(after[:end], ()))
     # Longest first: where two phrases of a concept start at one word, the longer counts.
     found.sort(key=lambda phrase: -len(phrase[0]))
-    return tuple(found)
+    return tuple(_check(phrase) for phrase in found)
+
+
+def _check(phrase: Phrase) -> Check:
+    """What is left to check of a phrase found by its first two words (the second matched already)."""
+    parts, last_is_prefix, concept = phrase
+    size = len(parts)
+    # The second word is matched already; so is the last of a two-word phrase.
+    how = _ANY if size == 2 or parts[-1] == "*" else _PREFIX if last_is_prefix else _EXACT
+    inside = tuple((k, word) for k, word in enumerate(parts[2:-1], start=2) if word != "*")
+    return concept, size, parts[-1], how, inside
 
 
 # What each word starts: the concepts it names alone, and the phrases it may open.
 _word_cues: dict[str, tuple[tuple[int, ...], _Followers | None]] = {}
+_NOTHING: tuple[tuple[int, ...], _Followers | None] = ((), None)  # half of all words: skipped at once
 
 
 def _cues_of_word(word: str, index: _CueIndex) -> tuple[tuple[int, ...], _Followers | None]:
@@ -166,7 +181,8 @@ def _cues_of_word(word: str, index: _CueIndex) -> tuple[tuple[int, ...], _Follow
         hits: set[int] = set(index.words.get(word, ()))
         for end in range(1, min(len(word), index.longest_prefix) + 1):
             hits.update(index.prefixes.get(word[:end], ()))
-        found = (tuple(sorted(hits)), index.phrases.get(word))
+        followers = index.phrases.get(word)
+        found = (tuple(sorted(hits)), followers) if hits or followers is not None else _NOTHING
         if len(_word_cues) > 200_000:
             _word_cues.clear()
         _word_cues[word] = found
@@ -222,6 +238,8 @@ def _match_cues(tokens: list[str], index: _CueIndex) -> tuple[float, ...]:
     free = [0] * len(CUE_NAMES)  # first position a new match of each concept may start at
     for i, token in enumerate(tokens):
         cues = known(token)
+        if cues is _NOTHING:
+            continue
         concepts, followers = cues if cues is not None else _cues_of_word(token, index)
         for concept in concepts:
             if i >= free[concept]:
@@ -233,16 +251,18 @@ def _match_cues(tokens: list[str], index: _CueIndex) -> tuple[float, ...]:
         candidates = pair_candidates(pair)  # the cache, without a call per word (half the words start phrases)
         if candidates is None:
             candidates = _candidates(token, followers, pair[1])
-        for parts, last_is_prefix, concept in candidates:
-            size = len(parts)
+        for concept, size, last, how, inside in candidates:
             if i < free[concept] or i + size > n:
                 continue
-            last = tokens[i + size - 1]
-            if not (parts[-1] == "*" or (last.startswith(parts[-1]) if last_is_prefix else last == parts[-1])):
+            if how == _EXACT:
+                if tokens[i + size - 1] != last:
+                    continue
+            elif how == _PREFIX and not tokens[i + size - 1].startswith(last):
                 continue
-            if all(p == "*" or p == tokens[i + k] for k, p in enumerate(parts[1:-1], start=1)):
-                counts[concept] += 1
-                free[concept] = i + size
+            if inside and not all(tokens[i + k] == word for k, word in inside):
+                continue
+            counts[concept] += 1
+            free[concept] = i + size
     return tuple([_LOG1P[count] if count < len(_LOG1P) else math.log1p(count) for count in counts])
 
 
