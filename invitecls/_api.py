@@ -446,7 +446,7 @@ class _Scored:
     def predictions(self, model: CompiledModel) -> list[Prediction]:
         """One ``Prediction`` per note, in order."""
         classes = list(model.classes)
-        displays = [template.display for template in model.templates]  # one string each, shared
+        displays = model.template_displays
         chunk, actions, signals = self.reasons, self.actions, self.signals
         # Plain Python numbers, converted once per chunk rather than once per field.
         rows = zip(self.label_index.tolist(), self.proba.tolist(), self.similarity.tolist(), self.best.tolist())

@@ -76,6 +76,9 @@ class Features:
         return self.assembled.to_csr()
 
 
+_ACTIONS = np.array(["accept", "ask", "decline"], dtype=object)
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledModel:
     """Everything prediction needs of a fitted ``InviteClassifier``."""
@@ -171,6 +174,15 @@ class CompiledModel:
             object.__setattr__(self, "_templates_t", cached)  # a cache, not a field
         return cached
 
+    @property
+    def template_displays(self) -> tuple[str, ...]:
+        """Each template's ``display`` text, computed once (every prediction shares these strings)."""
+        cached: tuple[str, ...] | None = getattr(self, "_displays", None)
+        if cached is None:
+            cached = tuple(template.display for template in self.templates)
+            object.__setattr__(self, "_displays", cached)  # a cache, not a field
+        return cached
+
     def decision_function(self, matrix: sp.csr_matrix | SparseRows) -> np.ndarray:
         """Log-odds, as the logistic regression computes them (to the last bit)."""
         if len(self.coef) == 1:
@@ -220,11 +232,9 @@ class CompiledModel:
         if not self.default_task:
             return [None] * len(proba), on_count
         p = proba[:, 1]
-        actions = np.where(
-            p >= self.decline_threshold,
-            "decline",
-            np.where(p < self.accept_threshold, "accept", "ask"),  # type: ignore[operator]
-        ).astype(object)
+        # By index into the three words: for one note, a third of the time of choosing among strings.
+        choice = np.where(p >= self.decline_threshold, 2, (p >= self.accept_threshold).astype(np.intp))
+        actions = _ACTIONS[choice]
         unsure_count = np.isnan(batch.mutual) | (
             (batch.mutual >= AMBIGUOUS_BAND[0]) & (batch.mutual <= AMBIGUOUS_BAND[1])
         )

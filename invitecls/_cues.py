@@ -197,17 +197,15 @@ def cue_counts(canon: list[str]) -> np.ndarray:
     stands for any one word. Matches of one concept do not overlap.
     """
     index = _cue_index()
-    out = np.zeros((len(canon), len(CUE_NAMES)))
     # Identical notes (the default text) recur within a batch: match each once.
-    seen: dict[str, tuple[float, ...]] = {}
-    for row, text in enumerate(canon):
-        if not text:
-            continue
-        values = seen.get(text)
-        if values is None:
-            values = seen[text] = _match_cues(text.split(" "), index)
-        out[row] = values
-    return out
+    seen: dict[str, list[int]] = {}
+    counts: list[list[int] | tuple[int, ...]] = []
+    for text in canon:
+        found = seen.get(text) if text else _NO_COUNTS
+        if found is None:
+            found = seen[text] = _match_cues(text.split(" "), index)
+        counts.append(found)
+    return _log1p(counts)
 
 
 def cues_of_tokens(token_lists: list[list[str]]) -> np.ndarray:
@@ -217,20 +215,32 @@ def cues_of_tokens(token_lists: list[list[str]]) -> np.ndarray:
     one list of words there, and each list is matched once.
     """
     index = _cue_index()
-    out = np.zeros((len(token_lists), len(CUE_NAMES)))
-    seen: dict[int, tuple[float, ...]] = {}
-    for row, tokens in enumerate(token_lists):
-        if not tokens:
-            continue
-        values = seen.get(id(tokens))  # the lists outlive this loop: an id is not reused
-        if values is None:
-            values = seen[id(tokens)] = _match_cues(tokens, index)
-        out[row] = values
+    seen: dict[int, list[int]] = {}
+    counts: list[list[int] | tuple[int, ...]] = []
+    for tokens in token_lists:
+        found = seen.get(id(tokens)) if tokens else _NO_COUNTS  # the lists outlive this loop: an id is not reused
+        if found is None:
+            found = seen[id(tokens)] = _match_cues(tokens, index)
+        counts.append(found)
+    return _log1p(counts)
+
+
+_NO_COUNTS = (0,) * len(CUE_NAMES)
+_LOG1P = np.array([math.log1p(count) for count in range(64)])
+
+
+def _log1p(counts: list[list[int] | tuple[int, ...]]) -> np.ndarray:
+    """log1p of each note's counts, one row per note: math.log1p's values (numpy's may differ in the last bit)."""
+    table = np.array(counts, dtype=np.int64).reshape(len(counts), len(CUE_NAMES))
+    out: np.ndarray = _LOG1P[np.minimum(table, len(_LOG1P) - 1)]
+    large = table >= len(_LOG1P)
+    if large.any():
+        out[large] = [math.log1p(count) for count in table[large].tolist()]
     return out
 
 
-def _match_cues(tokens: list[str], index: _CueIndex) -> tuple[float, ...]:
-    """log1p of each concept's matches in one canonical text, split into its words."""
+def _match_cues(tokens: list[str], index: _CueIndex) -> list[int]:
+    """How often each concept matches in one canonical text, split into its words."""
     known = _word_cues.get
     pair_candidates = _pair_candidates.get
     n = len(tokens)
@@ -263,7 +273,4 @@ def _match_cues(tokens: list[str], index: _CueIndex) -> tuple[float, ...]:
                 continue
             counts[concept] += 1
             free[concept] = i + size
-    return tuple([_LOG1P[count] if count < len(_LOG1P) else math.log1p(count) for count in counts])
-
-
-_LOG1P = [math.log1p(count) for count in range(64)]
+    return counts

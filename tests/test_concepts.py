@@ -201,6 +201,15 @@ def test_the_indexed_matcher_equals_the_plain_scan_on_the_corpus(corpus) -> None
     np.testing.assert_array_equal(cue_counts(canon), _reference_cue_counts(canon))
 
 
+def test_counts_past_the_table_of_logarithms() -> None:
+    from invitecls._cues import _cue_index
+
+    word = sorted(_cue_index().words)[0]  # a whole-word cue: each repeat is one match
+    canon = [" ".join([word] * n) for n in (1, 63, 64, 200)]
+    np.testing.assert_array_equal(cue_counts(canon), _reference_cue_counts(canon))
+    assert cue_counts(canon).max() == math.log1p(200)
+
+
 def test_the_indexed_matcher_equals_the_plain_scan_on_cue_words_in_any_order() -> None:
     # Notes made of the cues' own words (and bits of them), shuffled: where phrases meet, overlap and nest.
     from hypothesis import given, settings
