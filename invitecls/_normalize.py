@@ -562,19 +562,19 @@ def _join_letters(joined: str, written: str, words: bool) -> str:
 
 def _may_be_spaced(text: str) -> bool:
     """Cheap test: are there letters written apart (three pieces such as "c", "o," in a row, or c.o.n)?"""
-    pieces = 0
+    pieces = 0  # short pieces in a row
+    marks = _SPACED_MARKS
     for word in text.split():
-        if len(word) == 1 or (len(word) == 2 and not word.isalnum()):
-            pieces += 1
-            if pieces >= 3:
-                return True
-            continue
-        pieces = 0
-        if len(word) >= 5 and (
-            (word[1] in _SPACED_MARKS and word[3] in _SPACED_MARKS)
-            or (len(word) >= 6 and word[2] in _SPACED_MARKS and word[4] in _SPACED_MARKS)
-        ):
+        n = len(word)  # once: this loop runs over every word of every note
+        if n < 3:
+            if n == 1 or not word.isalnum():
+                pieces += 1
+                if pieces >= 3:
+                    return True
+                continue
+        elif n >= 5 and ((word[1] in marks and word[3] in marks) or (n >= 6 and word[2] in marks and word[4] in marks)):
             return True
+        pieces = 0
     return False
 
 

@@ -242,6 +242,16 @@ def test_the_fast_patterns_match_as_their_plain_forms() -> None:
         max_size=24,
     )
 
+    def plain_may_be_spaced(value: str) -> bool:
+        # Three short pieces in a row ("c", "o,"), or a mark at every second letter ("c.o.n", "co-n-n").
+        words = value.split()
+        piece = [len(w) == 1 or (len(w) == 2 and not w.isalnum()) for w in words]
+        marks = n._SPACED_MARKS
+        return any(all(piece[i : i + 3]) for i in range(len(piece) - 2)) or any(
+            (len(w) >= 5 and w[1] in marks and w[3] in marks) or (len(w) >= 6 and w[2] in marks and w[4] in marks)
+            for w in words
+        )
+
     @settings(max_examples=3000, deadline=None)
     @given(text)
     def check(value: str) -> None:
@@ -253,6 +263,7 @@ def test_the_fast_patterns_match_as_their_plain_forms() -> None:
         assert n._CONTRACTION.sub("", value) == plain_contraction.sub("", value)
         assert n._EMOJI_RUN.sub(n._emoji_gap, value) == plain_emoji_run.sub(n._emoji_gap, value)
         assert n._words_only(value, 0) == re.sub(r"\W+", " ", plain_contraction.sub("", value)).strip()
+        assert n._may_be_spaced(value) == plain_may_be_spaced(value)
         if n._tables().foldable.search(value) is None:  # a quick scan that may pass some it need not
             assert foldable.isdisjoint(value)
 
