@@ -232,7 +232,7 @@ class CompiledModel:
         if not self.default_task:
             return [None] * len(proba), on_count
         p = proba[:, 1]
-        # By index into the three words: for one note, a third of the time of choosing among strings.
+        # Numbers compared, then one lookup of the words: cheaper than choosing among strings.
         choice = np.where(p >= self.decline_threshold, 2, (p >= self.accept_threshold).astype(np.intp))
         actions = _ACTIONS[choice]
         unsure_count = np.isnan(batch.mutual) | (

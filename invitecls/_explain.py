@@ -399,8 +399,8 @@ def _strongest_words(
     worth = (~_function_columns(model)[columns] & (np.abs(terms) > _EPS)).nonzero()[0]
     rows, columns, terms = rows[worth], columns[worth], terms[worth]
     # By row, then by strength; stable sorts keep ties in column order. Two
-    # passes (``np.lexsort((-np.abs(terms), rows))``), the second a radix sort
-    # of 16-bit rows where they fit: a third faster.
+    # passes, as ``np.lexsort((-np.abs(terms), rows))`` makes them, the second
+    # a radix sort where the rows fit 16 bits.
     order = np.argsort(-np.abs(terms), kind="stable")
     by_row = rows.astype(np.uint16) if len(row_class) <= 2**16 else rows
     order = order[np.argsort(by_row[order], kind="stable")]

@@ -241,7 +241,7 @@ def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: From this many (row, column) pairs on, they are sorted by numpy's radix sort
-#: where rows and columns fit 16 bits: twice as fast for a chunk, slower for a note.
+#: where rows and columns fit 16 bits: faster for a chunk's thousands, slower for a note's few.
 _RADIX_MIN = 4096
 
 
@@ -471,7 +471,7 @@ def unseen_share(vocabulary: dict[str, int], stem_lists: list[list[str]]) -> np.
 
     The reference for ``word_block``'s second value, and the estimator's.
     """
-    known = vocabulary.__contains__  # mapped in C: a generator's step per word cost as much as the rest
+    known = vocabulary.__contains__  # mapped in C, without a Python step per word
     shares = [(len(stems) - sum(map(known, stems))) / len(stems) if stems else 0.0 for stems in stem_lists]
     return np.array(shares, dtype=float).reshape(len(stem_lists))
 
@@ -481,7 +481,7 @@ def side_by_side(blocks: list[SparseRows], dense: np.ndarray) -> SparseRows:
     blocks = [*blocks, _nonzero_rows(dense)]
     if len(dense) == 1:
         # One note (classify): its entries are each block's, one block after
-        # the other; joined in a third of the calls of the general case.
+        # the other, joined in fewer numpy calls than the general case makes.
         offsets = np.cumsum([0] + [block.n_columns for block in blocks])
         indices = np.concatenate([block.indices + offset for block, offset in zip(blocks, offsets)])
         indptr = np.array([0, len(indices)])
