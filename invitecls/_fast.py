@@ -174,10 +174,9 @@ class SparseRows:
         """Rows ``rows`` of the block, in that order (each row's entries as they were)."""
         starts = self.indptr[rows]
         lengths = self.indptr[rows + 1] - starts
-        ends = lengths.cumsum()
-        entries = np.arange(int(ends[-1]) if len(ends) else 0) + (starts - ends + lengths).repeat(lengths)
+        entries = _ranges(starts, lengths)
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        indptr[1:] = ends
+        lengths.cumsum(out=indptr[1:])
         return SparseRows(
             indptr=indptr,
             indices=self.indices[entries],
@@ -225,11 +224,17 @@ def template_scores(
     lengths = indptr[met + 1] - starts
     # Each entry meets the templates of its n-gram: by_feature's entries starts .. starts + lengths - 1.
     entry = hit.repeat(lengths)
-    position = np.arange(len(entry)) + (starts - (lengths.cumsum() - lengths)).repeat(lengths)
+    position = _ranges(starts, lengths)
     products = values[entry] * by_feature.data[position]
     cells = rows[entry] * n_templates + by_feature.indices[position]
     sums = np.bincount(cells, weights=products, minlength=n_rows * n_templates)
     return sums.reshape(n_rows, n_templates)
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``starts[0] .. starts[0] + lengths[0] - 1``, then the next range, and so on, in one array."""
+    flat: np.ndarray = np.arange(int(lengths.sum())) + (starts - lengths.cumsum() + lengths).repeat(lengths)
+    return flat
 
 
 def nearest_template(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

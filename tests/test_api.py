@@ -285,7 +285,7 @@ def test_the_language_is_the_one_with_most_function_words() -> None:
     words = st.sampled_from(sorted(word_langs)[::25] + shared + ["anders", "pydata", "", "_name_"])
 
     def plain(tokens: list[str]) -> str | None:
-        # The rule as the docstring and the guide state it: most function
+        # The rule as guess_language's comments state it: most function
         # words wins; of tied languages, English, else the one counted first.
         scores: dict[str, int] = {}
         for token in tokens:
