@@ -52,6 +52,8 @@ __all__ = [
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _ONE = np.uint64(1)
+#: The second slot's multiplier: odd, and unrelated to ``_MULT``.
+_MULT_SECOND = np.uint64(0xD6E8FEB86659FD93)
 
 
 @dataclass(frozen=True)
@@ -316,63 +318,93 @@ def _window_hashes(values: np.ndarray, low: int, high: int) -> dict[int, np.ndar
 _EMPTY = np.int32(-1)
 
 
-def _slots(table: CharTable | WordTable) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """An open-addressing hash table of the vocabulary (built once per table).
+def _slots(table: CharTable | WordTable) -> tuple[np.ndarray, np.ndarray, int]:
+    """A two-choice (cuckoo) hash table of the vocabulary, built once per table.
 
-    A lookup is then a few gathers instead of a binary search of the sorted
-    hashes: slot = top bits of the hash, linear probing on collision.
+    Each term sits in one of two slots: its first (the hash's top bits) or its
+    second (the top bits of the hash times another constant). A lookup is then
+    two gathers at most, for one note as for thousands. With linear probing,
+    a few hashes of almost every note went on probing round after round, and
+    each round is a handful of numpy calls.
     """
-    cached: tuple[np.ndarray, np.ndarray, int, int] | None = getattr(table, "_slot_table", None)
+    cached: tuple[np.ndarray, np.ndarray, int] | None = getattr(table, "_slot_table", None)
     if cached is not None:
         return cached
-    terms, term_columns = table.hashes, table.columns
+    # A hash that two terms share (64 bits: never seen) answers with the first, as a sorted search would.
+    terms, first = np.unique(table.hashes, return_index=True)
+    term_columns = np.asarray(table.columns)[first]
     bits = max(4, int(len(terms) * 4).bit_length())
+    while (result := _cuckoo(terms, term_columns, bits)) is None:
+        bits += 1  # a cycle of evictions: a table twice the size breaks it
+    object.__setattr__(table, "_slot_table", result)  # a cache, not a field
+    return result
+
+
+def _second_slot(h: np.ndarray, shift: np.uint64) -> np.ndarray:
+    slot: np.ndarray = ((h * _MULT_SECOND) >> shift).astype(np.intp)  # wraps around, modulo 2**64
+    return slot
+
+
+def _cuckoo(terms: np.ndarray, term_columns: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The table of 2**bits slots, or None when evictions run in a cycle.
+
+    Most terms are placed in two vectorised rounds (first slots, then second
+    slots); the rest by evictions, one term at a time. A slot once taken is
+    never emptied, so a term in its second slot always finds its first one
+    taken: a lookup that finds a first slot empty stops there.
+    """
     size = 1 << bits
     shift = np.uint64(64 - bits)
     columns = np.full(size, _EMPTY, dtype=np.int32)
     hashes = np.zeros(size, dtype=np.uint64)
-    home = (terms >> shift).astype(np.int64)
     pending = np.arange(len(terms))
-    probe = 0
-    while len(pending):
-        slot = (home[pending] + probe) & (size - 1)
+    for slot_of in ((terms >> shift).astype(np.intp), _second_slot(terms, shift)):
+        slot = slot_of[pending]
         free = np.flatnonzero(columns[slot] == _EMPTY)
-        # Of several terms wanting one free slot, the first takes it; an item
-        # placed at probe p found slots home .. home + p - 1 taken, as lookups
-        # expect.
-        taken, first = np.unique(slot[free], return_index=True)
+        taken, first = np.unique(slot[free], return_index=True)  # of several terms wanting one slot, the first
         chosen = pending[free[first]]
         columns[taken] = term_columns[chosen]
         hashes[taken] = terms[chosen]
         placed = np.zeros(len(pending), dtype=bool)
         placed[free[first]] = True
         pending = pending[~placed]
-        probe += 1
-    result = (hashes, columns, bits, probe)
-    object.__setattr__(table, "_slot_table", result)  # a cache, not a field
-    return result
+    for i in pending.tolist():
+        if not _evict_into(columns, hashes, int(terms[i]), int(term_columns[i]), bits):
+            return None
+    return hashes, columns, bits
+
+
+def _evict_into(columns: np.ndarray, hashes: np.ndarray, h: int, column: int, bits: int) -> bool:
+    """Place a term whose two slots are taken: it takes its first, the term there moves to its other slot, and so on."""
+    shift, full, multiplier = 64 - bits, (1 << 64) - 1, int(_MULT_SECOND)
+    slot = h >> shift
+    for _ in range(2 * bits + 8):  # more evictions than this is a cycle, or as good as one
+        column, columns[slot] = int(columns[slot]), column
+        h, hashes[slot] = int(hashes[slot]), h
+        if column == _EMPTY:
+            return True
+        first, second = h >> shift, ((h * multiplier) & full) >> shift
+        slot = second if slot == first else first
+    return False
 
 
 def _lookup(table: CharTable | WordTable, h: np.ndarray) -> np.ndarray:
     """The column of each hash in the vocabulary, or -1."""
-    hashes, columns, bits, max_probe = _slots(table)
-    mask = (1 << bits) - 1
-    home = (h >> np.uint64(64 - bits)).astype(np.intp)
-    # The first probe settles most hashes: it runs on all of them, without indexing.
+    hashes, columns, bits = _slots(table)
+    shift = np.uint64(64 - bits)
+    home = (h >> shift).astype(np.intp)
+    # The first slots settle most hashes: read for all of them, without indexing.
     stored = columns[home]
     occupied = stored != _EMPTY
     hit = occupied & (hashes[home] == h)
     out: np.ndarray = np.where(hit, stored, _EMPTY)
     pending = (occupied & ~hit).nonzero()[0]
-    for probe in range(1, max_probe):
-        if not len(pending):
-            break
-        slot = (home[pending] + probe) & mask
+    if len(pending):
+        wanted = h[pending]
+        slot = _second_slot(wanted, shift)
         stored = columns[slot]
-        occupied = stored != _EMPTY
-        hit = occupied & (hashes[slot] == h[pending])
+        hit = (stored != _EMPTY) & (hashes[slot] == wanted)
         out[pending[hit]] = stored[hit]
-        pending = pending[occupied & ~hit]
     return out
 
 

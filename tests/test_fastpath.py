@@ -195,6 +195,57 @@ def test_a_word_table_sent_to_another_process_hashes_there(reference) -> None:
     same_matrix(pickle.loads(there.stdout), here)
 
 
+def table_of(hashes: list[int]) -> CharTable:
+    """A vocabulary of the given hashes, the i-th in column i."""
+    n = len(hashes)
+    return CharTable(np.array(hashes, np.uint64), np.arange(n), n, (1, 1), _fast._Tfidf(np.ones(n), False, False))
+
+
+# Hashes whose top bits (their first slot) fall on a few values crowd the table:
+# terms move to their second slots and evict each other.
+CROWDED = st.one_of(
+    st.tuples(st.integers(0, 3), st.integers(0, 2**24)).map(lambda t: t[0] << 62 | t[1]),
+    st.integers(0, 2**64 - 1),
+)
+
+
+@SETTINGS
+@given(hashes=st.lists(CROWDED, min_size=1, max_size=60), others=st.lists(CROWDED, max_size=30))
+def test_the_vocabulary_table_finds_each_term_and_nothing_else(hashes: list[int], others: list[int]) -> None:
+    expected: dict[int, int] = {}
+    for column, h in enumerate(hashes):
+        expected.setdefault(h, column)  # a hash twice: the first term's column
+    queries = hashes + others + [0]
+    found = _fast._lookup(table_of(hashes), np.array(queries, np.uint64))
+    assert found.tolist() == [expected.get(h, -1) for h in queries]
+
+
+def terms_by_second_slot() -> dict[int, list[int]]:
+    """Hashes 1 to 9,999 (first slot 0 in the smallest table, of 16 slots) by their second slot there."""
+    by_second: dict[int, list[int]] = {}
+    for h in range(1, 10_000):
+        by_second.setdefault(int(_fast._second_slot(np.array([h], np.uint64), np.uint64(60))[0]), []).append(h)
+    return by_second
+
+
+def test_a_term_evicted_moves_to_its_other_slot() -> None:
+    """1 takes slot 0 first; two terms share slot 0 and a second slot: the last evicts 1 to 1's second slot."""
+    by_second = terms_by_second_slot()
+    of_one = next(slot for slot, hashes in by_second.items() if 1 in hashes)
+    pair = next(hashes[:2] for slot, hashes in by_second.items() if slot != of_one and len(hashes) >= 2)
+    table = table_of([1, *pair])
+    assert _fast._lookup(table, np.array([1, *pair, 10_001], np.uint64)).tolist() == [0, 1, 2, -1]
+    assert _fast._slots(table)[2] == 4  # settled without growing
+
+
+def test_a_table_whose_evictions_run_in_a_cycle_grows() -> None:
+    """Three terms with one first slot and one second slot: two slots cannot hold them."""
+    three = next(hashes[:3] for hashes in terms_by_second_slot().values() if len(hashes) >= 3)
+    table = table_of(three)
+    assert _fast._lookup(table, np.array([*three, 10_001], np.uint64)).tolist() == [0, 1, 2, -1]
+    assert _fast._slots(table)[2] > 4
+
+
 @SETTINGS
 @given(notes=BATCHES, picks=st.lists(st.integers(0, 4), max_size=7))
 def test_rows_taken_from_a_block_are_scipys_rows(reference, notes: list[str], picks: list[int]) -> None:
