@@ -1,6 +1,6 @@
 """Speed, memory, cold start and size: invitecls against baseline (b), each side in a fresh process.
 
-    python benchmarks/speed.py            # the full run (about 20 minutes on 2 cores)
+    python benchmarks/speed.py            # the full run (20 to 30 minutes on 2 cores)
     python benchmarks/speed.py --quick    # a small run that keeps the script working (CI)
 
 Writes ``benchmarks/SPEED.md`` and ``benchmarks/speed.png``. Every figure in
