@@ -330,7 +330,7 @@ def _slots(table: CharTable | WordTable) -> tuple[np.ndarray, np.ndarray, int]:
     cached: tuple[np.ndarray, np.ndarray, int] | None = getattr(table, "_slot_table", None)
     if cached is not None:
         return cached
-    # A hash that two terms share (64 bits: never seen) answers with the first, as a sorted search would.
+    # A hash that two terms share (64 bits: never seen) answers with the first term's column.
     terms, first = np.unique(table.hashes, return_index=True)
     term_columns = np.asarray(table.columns)[first]
     bits = max(4, int(len(terms) * 4).bit_length())
@@ -376,15 +376,15 @@ def _cuckoo(terms: np.ndarray, term_columns: np.ndarray, bits: int) -> tuple[np.
 
 def _evict_into(columns: np.ndarray, hashes: np.ndarray, h: int, column: int, bits: int) -> bool:
     """Place a term whose two slots are taken: it takes its first, the term there moves to its other slot, and so on."""
-    shift, full, multiplier = 64 - bits, (1 << 64) - 1, int(_MULT_SECOND)
-    slot = h >> shift
+    shift = np.uint64(64 - bits)
+    slot = h >> int(shift)
     for _ in range(2 * bits + 8):  # more evictions than this is a cycle, or as good as one
         column, columns[slot] = int(columns[slot]), column
         h, hashes[slot] = int(hashes[slot]), h
         if column == _EMPTY:
             return True
-        first, second = h >> shift, ((h * multiplier) & full) >> shift
-        slot = second if slot == first else first
+        first = h >> int(shift)
+        slot = int(_second_slot(np.array([h], np.uint64), shift)[0]) if slot == first else first
     return False
 
 

@@ -146,7 +146,7 @@ def test_metadata_matches_the_files(shipped) -> None:
 def assert_the_same_model_up_to_float_drift(again, shipped, test: invitecls.LabeledData) -> None:
     """``again`` is ``shipped``, but for the drift of a fit whose sums end in other last bits.
 
-    On the machine that trained the shipped model, retraining gives it bit for bit.
+    On the machines of earlier CI runs, retraining gave it bit for bit.
     Where OpenBLAS picks another kernel for the CPU (AVX2 or AVX-512, say), its sums
     end in other last bits; the optimiser's steps drift from there, and a note near
     a steep stretch of the model moves by a few hundredths or more.
